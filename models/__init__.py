@@ -1,0 +1,17 @@
+"""The one schema, shared by web, jobs and CLI. Imports nothing of ours."""
+
+from .audit import AuditEntry
+from .base import Base, utcnow
+from .directory import MembershipCategory, Organization, Person
+from .events import Deadline, DeadlineKind, Event
+from .jobs import JobRun, JobState
+from .mail import OutboxMessage, OutboxState
+from .reference import Country, ReferenceItem, Region
+from .users import Role, RoleGrant, TokenPurpose, User, UserToken
+
+__all__ = [
+    "AuditEntry", "Base", "Country", "Deadline", "DeadlineKind", "Event", "JobRun", "JobState",
+    "MembershipCategory", "Organization", "OutboxMessage", "OutboxState", "Person",
+    "ReferenceItem", "Region", "Role", "RoleGrant", "TokenPurpose", "User", "UserToken",
+    "utcnow",
+]

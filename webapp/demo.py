@@ -1,0 +1,5 @@
+"""Demo data (stub)."""
+
+
+def load_demo() -> str:
+    return "demo"

@@ -1,0 +1,76 @@
+"""Error pages: HTML for pages, the one JSON error shape under /api/."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message: str, code: str | None = None, **details):
+    """The API's one error shape: {"error": {"status", "code", "message", "details"}}."""
+    body = {
+        "error": {
+            "status": status,
+            "code": code or TITLES.get(status, "error").lower().replace(" ", "_"),
+            "message": message,
+        }
+    }
+    if details:
+        body["error"]["details"] = details
+    return jsonify(body), status
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Please check what you sent."),
+        401: _("Please log in to see this page."),
+        403: _("You do not have permission to do this."),
+        404: _("The page you asked for does not exist."),
+        405: _("This address does not accept that method."),
+        413: _("The upload is too large."),
+        429: _("Too many attempts. Please wait a minute and try again."),
+        500: _("Something went wrong on our side. The error has been logged."),
+    }
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        message = _("The form expired. Please reload the page and submit it again.")
+        if wants_json():
+            return error_response(400, message, "csrf_failed")
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        status = error.code or 500
+        message = _messages().get(status, error.description or "")
+        if wants_json():
+            return error_response(status, message)
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        if wants_json():
+            return error_response(500, _messages()[500])
+        return render_template("error.html", status=500, message=_messages()[500]), 500

@@ -1,0 +1,48 @@
+"""Home page and the language switcher."""
+
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Event
+
+from .config import LANGUAGES
+from .extensions import db
+from .permissions import events_for
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    """The event in a few lines, and for each role the way to its work."""
+    today = date.today()
+    upcoming = list(
+        db.session.scalars(
+            select(Event).where(Event.closing_date >= today).order_by(Event.opening_date)
+        )
+    )
+    return render_template(
+        "home.html",
+        events=upcoming,
+        featured=upcoming[0] if upcoming else None,
+        my_events=events_for(current_user),
+    )
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language in the session and, when logged in, on the account."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    target = request.form.get("next") or url_for("home.index")
+    # Only local paths: an open redirect would let a link send users anywhere.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)

@@ -1,0 +1,115 @@
+"""The one permission helper every view and API route uses.
+
+`can(user, action, obj)` answers; `require(action, obj)` aborts: 401 for anonymous users
+(login page or JSON), 403 when the object is known but not yours, 404 when `private=True`
+and even its existence is not for this user.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Event, Role, RoleGrant, User
+
+from .extensions import db, login_manager
+
+
+def _grants(user: User) -> list[RoleGrant]:
+    return list(user.grants)
+
+
+def is_organizer(user: User, event: Event | None = None) -> bool:
+    """Organizer of this event, or of any event when none is given."""
+    return any(
+        g.role == Role.ORGANIZER and (event is None or g.event_id == event.id)
+        for g in _grants(user)
+    )
+
+
+def is_cochair(user: User, event: Event, focus_area_code: str | None = None) -> bool:
+    return any(
+        g.role == Role.COCHAIR
+        and g.event_id == event.id
+        and (focus_area_code is None or g.focus_area_code == focus_area_code)
+        for g in _grants(user)
+    )
+
+
+def is_focal_point(user: User, event: Event, organization_id: int | None = None) -> bool:
+    return any(
+        g.role == Role.FOCAL_POINT
+        and g.event_id == event.id
+        and (organization_id is None or g.organization_id == organization_id)
+        for g in _grants(user)
+    )
+
+
+def _event_manager(user: User, event: Event) -> bool:
+    return is_organizer(user, event)
+
+
+def _secretariat(user: User, _obj: Any) -> bool:
+    return is_organizer(user)
+
+
+def _curate(user: User, obj: tuple[Event, str]) -> bool:
+    event, code = obj
+    return is_organizer(user, event) or is_cochair(user, event, code)
+
+
+def _accredit(user: User, obj: tuple[Event, int]) -> bool:
+    event, organization_id = obj
+    return is_organizer(user, event) or is_focal_point(user, event, organization_id)
+
+
+def _event_staff(user: User, event: Event | None) -> bool:
+    return event is not None and is_organizer(user, event)
+
+
+#: action -> rule(user, obj). Site admins pass every rule.
+RULES: dict[str, Callable[[User, Any], bool]] = {
+    "site.admin": lambda user, obj: False,
+    "event.create": _secretariat,
+    "event.manage": _event_manager,
+    "roles.manage": _event_manager,
+    "directory.view": _secretariat,
+    "directory.manage": _secretariat,
+    "outbox.read": _event_staff,
+    "audit.read": _event_staff,
+    "focus_area.curate": _curate,
+    "member.accredit": _accredit,
+}
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """Whether `user` may do `action` on `obj`."""
+    if action not in RULES:
+        raise KeyError(f"unknown action {action!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    return RULES[action](user, obj)
+
+
+def require(action: str, obj: Any = None, *, private: bool = False) -> None:
+    """Abort unless the current user may do `action` on `obj`."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    if not can(current_user, action, obj):
+        abort(404 if private else 403)
+
+
+def events_for(user: Any) -> list[Event]:
+    """Events whose management pages the user may open."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    query = select(Event).order_by(Event.opening_date.desc())
+    if not user.is_admin:
+        ids = {g.event_id for g in user.grants}
+        query = query.where(Event.id.in_(ids))
+    return list(db.session.scalars(query))
