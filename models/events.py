@@ -36,6 +36,7 @@ class Event(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    country: Mapped[Optional["Country"]] = relationship()  # noqa: F821
     deadlines: Mapped[list["Deadline"]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
     )

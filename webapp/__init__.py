@@ -37,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    import email_validator
+
     from . import i18n, jobs, mail
     from .auth.services import load_user_from_id
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -55,6 +57,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user_from_id)
+    # The demo accounts live under the reserved .test domain; accept it outside production.
+    email_validator.TEST_ENVIRONMENT = app.config["CONVENE_ENV"] != "production"
     i18n.init_app(app)
     jobs.init_app(app)
     mail.init_app(app)

@@ -67,6 +67,7 @@ def from_environment(instance_path: Path) -> dict:
         raise ConfigError("CONVENE_ENV must be development, production or test.")
     production = env == "production"
     instance_path.mkdir(parents=True, exist_ok=True)
+    secret_key = _secret_key(instance_path, production)
     base_url = _url("BASE_URL", ("http", "https"))
     server_name = os.environ.get("SERVER_NAME", "")
     if production and not (base_url or server_name):
@@ -81,7 +82,7 @@ def from_environment(instance_path: Path) -> dict:
         raise ConfigError("REDIS_URL is required when CONVENE_ENV=production (jobs and limits).")
     return {
         "CONVENE_ENV": env,
-        "SECRET_KEY": _secret_key(instance_path, production),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "REDIS_URL": _url("REDIS_URL", ("redis", "rediss", "unix")),
         "SENDGRID_API_KEY": sendgrid_key,

@@ -14,9 +14,10 @@ from . import permissions
 def register(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        user = current_user if current_user.is_authenticated else None
+        # Outside a request (mail rendered by a job or the CLI) there is no current user.
+        user = current_user if current_user and current_user.is_authenticated else None
         return {
-            "can": lambda action, obj=None: permissions.can(current_user, action, obj),
+            "can": lambda action, obj=None: permissions.can(user, action, obj),
             "my_events": (lambda: permissions.events_for(user)) if user else (lambda: []),
         }
 

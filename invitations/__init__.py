@@ -1,0 +1,1 @@
+"""Invitations feature package (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""Pledges feature package (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""Registration feature package (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""Sessions feature package (built by a later issue)."""

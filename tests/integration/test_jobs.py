@@ -1,0 +1,110 @@
+"""Background jobs: in a thread by default, through a real RQ worker with TEST_REDIS_URL."""
+
+import os
+import time
+
+import pytest
+from sqlalchemy import select
+
+from models import JobRun, JobState
+from webapp import jobs
+from webapp.extensions import db
+
+
+@jobs.job("test.count")
+def count_job(progress, n: int, fail: bool = False):
+    for i in range(n):
+        progress.update(i + 1, n, f"step {i + 1}")
+    if fail:
+        raise ValueError("boom")
+
+
+def _wait(job_id, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        run = db.session.get(JobRun, job_id)
+        if run.state in (JobState.DONE, JobState.FAILED):
+            return run
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_job_runs_after_commit_and_reports_progress(app, ctx):
+    run = jobs.enqueue("test.count", n=3)
+    db.session.commit()
+    run = _wait(run.id)
+    assert run.state == JobState.DONE
+    assert (run.done, run.total, run.percent) == (3, 3, 100)
+
+
+def test_job_dropped_on_rollback(app, ctx):
+    run_id = jobs.enqueue("test.count", n=1).id
+    db.session.rollback()
+    assert db.session.get(JobRun, run_id) is None
+
+
+def test_failed_job_is_recorded(app, ctx):
+    run = jobs.enqueue("test.count", n=1, fail=True)
+    db.session.commit()
+    run = _wait(run.id)
+    assert run.state == JobState.FAILED
+    assert "boom" in run.message
+
+
+def test_thread_mode_does_not_hold_the_caller(app, ctx):
+    app.config["JOBS_MODE"] = "thread"
+    try:
+        run = jobs.enqueue("test.count", n=2)
+        db.session.commit()
+        run = _wait(run.id)
+    finally:
+        app.config["JOBS_MODE"] = "sync"
+    assert run.state == JobState.DONE
+
+
+def test_running_a_job_twice_runs_it_once(app, ctx):
+    run = jobs.enqueue("test.count", n=1)
+    db.session.commit()
+    _wait(run.id)
+    jobs.run_job_in(app, run.id)  # a second dispatch finds it taken
+    db.session.expire_all()
+    assert db.session.get(JobRun, run.id).done == 1
+
+
+def test_unknown_job_name(app, ctx):
+    with pytest.raises(KeyError):
+        jobs.enqueue("no.such.job")
+
+
+def test_tick_command_is_safe_twice(runner):
+    first = runner.invoke(args=["convene", "tick"])
+    second = runner.invoke(args=["convene", "tick"])
+    assert first.exit_code == second.exit_code == 0
+    assert "mail.retry" in first.output
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL not set")
+def test_job_through_a_real_rq_worker(app, ctx):
+    from redis import Redis
+    from rq import SimpleWorker
+
+    url = os.environ["TEST_REDIS_URL"]
+    app.config.update(JOBS_MODE="rq", REDIS_URL=url)
+    try:
+        queue = jobs.rq_queue(app)
+        queue.empty()
+        run = jobs.enqueue("test.count", n=4)
+        db.session.commit()
+        assert queue.count == 1
+        db.session.expire_all()
+        assert db.session.get(JobRun, run.id).state == JobState.QUEUED
+        worker = SimpleWorker([queue], connection=Redis.from_url(url))
+        assert worker.work(burst=True)
+        run = _wait(run.id)
+    finally:
+        app.config.update(JOBS_MODE="sync", REDIS_URL="")
+    assert run.state == JobState.DONE
+    assert run.done == 4
+    assert db.session.scalars(select(JobRun)).all()

@@ -1,0 +1,445 @@
+"""CSV import and export of the people directory.
+
+The file has one header row naming the columns below (any order, any case; unknown
+columns are ignored and listed in the report). A bad row is skipped and reported with
+its row number as a spreadsheet shows it (the header is row 1); every good row is kept.
+Rows with the same email, in the file or in the directory, are merged into one person:
+non-empty values overwrite, empty ones keep what is there.
+
+Nothing here queries per row: countries, groups, the file's existing people (by email,
+in chunks) and organizations (by name) are loaded once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from models import Country, MembershipCategory, Organization, Person, User
+
+from .. import audit
+from ..config import LANGUAGES
+from ..extensions import db
+from . import services
+from .services import MAX_LENGTH, DirectoryError, name_key
+
+#: (column, what goes in it) in file order; the import page shows this list.
+COLUMNS: list[tuple[str, Any]] = [
+    ("email", _l("Email address; the key rows are merged on. Optional, but rows without "
+                 "one are always added as new people.")),
+    ("honorific", _l("Mr, Ms, Dr, H.E. …")),
+    ("first_name", _l("Given name(s).")),
+    ("last_name", _l("Family name. Required.")),
+    ("function", _l("Job title, e.g. Minister of ICT.")),
+    ("organization", _l("Organization name; an unknown name creates the organization.")),
+    ("constituent_group", _l("Constituent group code of the organization (MS_MIN, SM, "
+                             "PRIV, CSO, UN, …).")),
+    ("membership", _l("member_state, sector_member, associate, academia or non_member.")),
+    ("country", _l("Country as ISO code (CH or CHE) or English name (Switzerland).")),
+    ("languages", _l("UN language codes separated by spaces, commas or semicolons: "
+                     "ar zh en fr ru es.")),
+    ("gender", _l("f, m, x or empty.")),
+]
+HEADER = [name for name, _ in COLUMNS]
+REQUIRED = ("last_name",)
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+#: Cells a spreadsheet would run as a formula; exported with a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SAMPLE_ROWS = [
+    ["amina.diallo@example.org", "H.E.", "Amina", "Diallo", "Minister of Digital Economy",
+     "Ministry of Digital Economy (Senegal)", "MS_MIN", "member_state", "SN", "fr en", "f"],
+    ["li.wei@example.com", "Mr", "Wei", "Li", "Head of Public Policy", "Example Telecom",
+     "PRIV", "sector_member", "CHN", "zh en", "m"],
+    ["", "Ms", "Sofía", "Pérez", "Programme Officer", "Community Networks Alliance", "CSO",
+     "non_member", "Argentina", "es", ""],
+]
+PERSON_TEXT = ("honorific", "first_name", "last_name", "function")
+ORGANIZATION_VALUES = ("constituent_group", "membership")
+
+
+class ImportRefused(DirectoryError):
+    """The whole file is unusable (size, encoding, header); nothing was imported."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: Rows folded into an earlier row of the same file (same email).
+    merged_in_file: int = 0
+    organizations_created: int = 0
+    #: (row number, reason) of each skipped row; the header is row 1.
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class Row:
+    """One good row, checked and normalized; empty strings mean "not given"."""
+
+    line: int
+    values: dict[str, Any]
+    organization: str = ""
+    organization_values: dict[str, Any] = field(default_factory=dict)
+
+
+class _RowError(Exception):
+    """The row is skipped for the reason given."""
+
+
+# --- reading the file ---------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """The file's text: UTF-8 with or without BOM, or ImportRefused."""
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(_l("The file is larger than %(mb)d MB. Split it into smaller "
+                               "files.", mb=MAX_BYTES // (1024 * 1024)))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(_l("The file is not UTF-8 text. In your spreadsheet, save it as "
+                               "“CSV UTF-8”.")) from None
+    if not text.strip():
+        raise ImportRefused(_l("The file is empty."))
+    return text
+
+
+def _delimiter(first_line: str) -> str:
+    """',' unless the header clearly uses ';' or tabs (spreadsheets in many locales)."""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _column(name: str) -> str:
+    """Header cell as a column key: "Last name" -> last_name."""
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's column keys and (row number, cells) for the rows after it."""
+    reader = csv.reader(io.StringIO(text, newline=""),
+                        delimiter=_delimiter(text.split("\n", 1)[0]))
+    try:
+        header = [_column(c) for c in next(reader)]
+    except csv.Error as error:
+        raise ImportRefused(_l("The header row cannot be read: %(error)s", error=str(error)))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportRefused(_l(
+            "The header row has no %(columns)s column. The first row must name the columns: "
+            "%(expected)s.", columns=", ".join(missing), expected=", ".join(HEADER)))
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        # Spreadsheet row numbers: a blank line is a row, a quoted line break is not.
+        for number, cells in enumerate(reader, start=2):
+            yield number, cells
+
+    return header, rows()
+
+
+# --- checking one row ---------------------------------------------------------------------
+
+
+@dataclass
+class Lookups:
+    """Everything a row is checked against, loaded once per file."""
+
+    countries: dict[str, str]
+    groups: set[str]
+
+    @classmethod
+    def load(cls) -> "Lookups":
+        countries: dict[str, str] = {}
+        for iso2, iso3, name in db.session.execute(
+            select(Country.iso2, Country.iso3, Country.name_en)
+        ):
+            countries[iso2.upper()] = iso2
+            countries[iso3.upper()] = iso2
+            countries[name.casefold()] = iso2
+        return cls(countries, services.group_codes())
+
+    def country(self, value: str) -> str:
+        if not value:
+            return ""
+        iso2 = self.countries.get(value.upper()) or self.countries.get(
+            " ".join(value.casefold().split()))
+        if iso2 is None:
+            raise _RowError(_l("Unknown country “%(value)s”.", value=value))
+        return iso2
+
+
+def _unquote(value: str) -> str:
+    """Undo the export's formula guard, so an exported file imports unchanged."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def _check_text(name: str, value: str) -> str:
+    if len(value) > MAX_LENGTH[name]:
+        raise _RowError(_l("%(column)s is longer than %(n)d characters.",
+                           column=name, n=MAX_LENGTH[name]))
+    return value
+
+
+def _email(value: str) -> str:
+    if not value:
+        return ""
+    _check_text("email", value)
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise _RowError(_l("“%(value)s” is not a valid email address.", value=value)) from None
+    return value.lower()
+
+
+def _languages(value: str) -> list[str]:
+    codes = [c.lower() for c in re.split(r"[\s,;]+", value) if c]
+    bad = [c for c in codes if c not in LANGUAGES]
+    if bad:
+        raise _RowError(_l("Unknown language “%(value)s”; use %(codes)s.",
+                           value=", ".join(bad), codes=" ".join(LANGUAGES)))
+    return list(dict.fromkeys(codes))
+
+
+GENDER_WORDS = {"f": "f", "female": "f", "m": "m", "male": "m", "x": "x"}
+
+
+def _gender(value: str) -> str:
+    if not value:
+        return ""
+    if value.lower() not in GENDER_WORDS:
+        raise _RowError(_l("Unknown gender “%(value)s”; use f, m, x or leave it empty.",
+                           value=value))
+    return GENDER_WORDS[value.lower()]
+
+
+def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
+    """A checked Row from the raw cells, or _RowError naming the first problem."""
+    values: dict[str, Any] = {}
+    for name in PERSON_TEXT:
+        values[name] = _check_text(name, cells.get(name, ""))
+    if not values["last_name"]:
+        raise _RowError(_l("The last name is missing."))
+    values["email"] = _email(cells.get("email", ""))
+    values["country_iso2"] = lookups.country(cells.get("country", ""))
+    values["languages"] = _languages(cells.get("languages", ""))
+    values["gender"] = _gender(cells.get("gender", ""))
+    organization = _check_text("organization", " ".join(cells.get("organization", "").split()))
+    org_values: dict[str, Any] = {}
+    group = cells.get("constituent_group", "").upper()
+    if group:
+        if group not in lookups.groups:
+            raise _RowError(_l("Unknown constituent group “%(value)s”.", value=group))
+        org_values["constituent_group"] = group
+    membership = cells.get("membership", "")
+    if membership:
+        category = services.parse_membership(membership)
+        if category is None:
+            raise _RowError(_l("Unknown membership category “%(value)s”; use %(codes)s.",
+                               value=membership,
+                               codes=", ".join(m.value for m in MembershipCategory)))
+        org_values["membership"] = category
+    if org_values and not organization:
+        raise _RowError(_l("A constituent group or membership needs an organization name."))
+    return Row(line, values, organization, org_values)
+
+
+def check_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], lookups: Lookups,
+               report: ImportReport) -> list[Row]:
+    """Good rows in file order; bad ones go to report.errors."""
+    good: list[Row] = []
+    count = 0
+    for line, raw in rows:
+        if not any(c.strip() for c in raw):
+            continue  # spreadsheets leave blank rows at the end; they mean nothing
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportRefused(_l("The file has more than %(n)s rows. Split it into smaller "
+                                   "files.", n=f"{MAX_ROWS:,}"))
+        if len(raw) > len(header) and any(c.strip() for c in raw[len(header):]):
+            report.errors.append((line, str(_l(
+                "This row has %(cells)d cells but the header has %(columns)d; is a value "
+                "with a comma missing its quotes?", cells=len(raw), columns=len(header)))))
+            continue
+        cells = {name: _unquote(value.strip()) for name, value in zip(header, raw)}
+        try:
+            good.append(check_row(line, cells, lookups))
+        except _RowError as error:
+            report.errors.append((line, str(error)))
+    return good
+
+
+# --- merging and saving -------------------------------------------------------------------
+
+
+def _overlay(target: dict[str, Any], values: dict[str, Any]) -> None:
+    """Later non-empty values win; empty ones keep what is there."""
+    for name, value in values.items():
+        if value not in ("", None, []):
+            target[name] = value
+
+
+def merge_rows(rows: list[Row], report: ImportReport) -> list[Row]:
+    """One Row per email (rows without email stay separate), in order of first appearance."""
+    by_email: dict[str, Row] = {}
+    merged: list[Row] = []
+    for row in rows:
+        email = row.values["email"]
+        first = by_email.get(email) if email else None
+        if first is None:
+            if email:
+                by_email[email] = row
+            merged.append(row)
+            continue
+        report.merged_in_file += 1
+        _overlay(first.values, row.values)
+        if row.organization:
+            first.organization = row.organization
+        _overlay(first.organization_values, row.organization_values)
+    return merged
+
+
+def _organizations(rows: list[Row], report: ImportReport) -> dict[str, Organization]:
+    """name_key -> organization for every name in `rows`, creating the missing ones."""
+    found = services.organizations_by_names(r.organization for r in rows if r.organization)
+    result: dict[str, Organization] = {}
+    new: list[Organization] = []
+    for row in rows:
+        if not row.organization:
+            continue
+        key = name_key(row.organization)
+        organization = result.get(key)
+        if organization is None:
+            organization = services.pick_organization(found.get(key, []),
+                                                       row.values["country_iso2"] or None)
+        if organization is None:
+            organization = Organization(name=row.organization,
+                                        country_iso2=row.values["country_iso2"] or None,
+                                        membership=MembershipCategory.NON_MEMBER)
+            new.append(organization)
+        result[key] = organization
+        for name, value in row.organization_values.items():
+            setattr(organization, name, value)
+    db.session.add_all(new)
+    report.organizations_created = len(new)
+    db.session.flush()
+    return result
+
+
+def _person_values(row: Row, organizations: dict[str, Organization]) -> dict[str, Any]:
+    values = dict(row.values)
+    values["email"] = values["email"] or None
+    values["country_iso2"] = values["country_iso2"] or None
+    if row.organization:
+        values["organization_id"] = organizations[name_key(row.organization)].id
+    return values
+
+
+def save_rows(rows: list[Row], report: ImportReport) -> None:
+    """Create or update one person per merged row."""
+    existing = services.people_by_emails(r.values["email"] for r in rows)
+    organizations = _organizations(rows, report)
+    for row in rows:
+        values = _person_values(row, organizations)
+        person = existing.get(values["email"]) if values["email"] else None
+        if person is None:
+            db.session.add(Person(**values))
+            report.created += 1
+            continue
+        incoming: dict[str, Any] = {}
+        _overlay(incoming, values)
+        if services._assign(person, incoming):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    db.session.flush()
+
+
+def import_people(data: bytes, *, actor: User | None, filename: str = "") -> ImportReport:
+    """Import a people CSV: keep every good row, report every bad one with its reason."""
+    text = decode(data)
+    header, rows = read_rows(text)
+    report = ImportReport(ignored_columns=[c for c in header if c and c not in HEADER])
+    good = check_rows(header, rows, Lookups.load(), report)
+    save_rows(merge_rows(good, report), report)
+    audit.record(
+        "directory.imported", actor=actor, obj=None,
+        summary=f"{filename or 'CSV'}: {report.created} created, {report.updated} updated, "
+                f"{report.unchanged} unchanged, {len(report.errors)} rows refused",
+        created=report.created, updated=report.updated, unchanged=report.unchanged,
+        organizations_created=report.organizations_created,
+        errors=[list(e) for e in report.errors[:100]],
+    )
+    return report
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def guard(value: Any) -> str:
+    """A cell no spreadsheet will run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def person_cells(person: Person) -> list[str]:
+    """The import columns for one person."""
+    organization = person.organization
+    return [
+        person.email or "", person.honorific, person.first_name, person.last_name,
+        person.function, organization.name if organization else "",
+        (organization.constituent_group or "") if organization else "",
+        organization.membership.value if organization else "",
+        person.country_iso2 or "", " ".join(person.languages or []), person.gender,
+    ]
+
+
+def write_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """CSV text with a BOM, so spreadsheets open it as UTF-8."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([guard(c) for c in row])
+    return buffer.getvalue()
+
+
+def people_csv(people: Iterable[Person]) -> str:
+    """The people as an importable CSV."""
+    return write_csv(HEADER, (person_cells(p) for p in people))
+
+
+ORGANIZATION_HEADER = ["name", "constituent_group", "membership", "country", "region", "people"]
+
+
+def organizations_csv(rows: Iterable[tuple[Organization, int]]) -> str:
+    """Organizations with their people counts."""
+    return write_csv(ORGANIZATION_HEADER, (
+        [o.name, o.constituent_group or "", o.membership.value, o.country_iso2 or "",
+         o.country.region_code if o.country else "", n]
+        for o, n in rows
+    ))
+
+
+def sample_csv() -> str:
+    """A small file showing every column."""
+    return write_csv(HEADER, SAMPLE_ROWS)
