@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, func
+from sqlalchemy import JSON, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum_values, utcnow
@@ -23,7 +23,6 @@ class MembershipCategory(enum.StrEnum):
 
 class Organization(Base):
     __tablename__ = "organization"
-    __table_args__ = (Index("ix_organization_name_lower", func.lower("name")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     #: Code of a constituent_group reference item (MS_MIN, PRIV, CSO, ...).

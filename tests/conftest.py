@@ -45,7 +45,7 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
-def test_config(url: str, **overrides) -> dict:
+def make_test_config(url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -64,7 +64,7 @@ def test_config(url: str, **overrides) -> dict:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The app on a fresh test database with reference data loaded."""
-    app = create_app(test_config(database_url(tmp_path_factory)))
+    app = create_app(make_test_config(database_url(tmp_path_factory)))
     with app.app_context():
         Base.metadata.drop_all(db.engine)
         # Tables from an earlier migration test run (alembic_version) would confuse it.

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import Event
 
+from . import reference
 from .config import LANGUAGES
 from .extensions import db
 from .permissions import events_for
@@ -24,11 +25,14 @@ def index():
             select(Event).where(Event.closing_date >= today).order_by(Event.opening_date)
         )
     )
+    grants = list(current_user.grants) if current_user.is_authenticated else []
     return render_template(
         "home.html",
         events=upcoming,
         featured=upcoming[0] if upcoming else None,
         my_events=events_for(current_user),
+        grants=sorted(grants, key=lambda g: (g.event_id, g.role)),
+        focus_area_names=dict(reference.choices("focus_area")),
     )
 
 

@@ -99,18 +99,22 @@ def rq_queue(app: Flask):
     return Queue("convene", connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
+# Registered once for every session (not per app): dispatch recorded jobs after commit,
+# drop them on rollback.
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids and has_app_context():
+        _dispatch(current_app._get_current_object(), ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
 def init_app(app: Flask) -> None:
-    """Dispatch recorded jobs after commit; drop them on rollback."""
-
-    @event.listens_for(Session, "after_commit")
-    def _after_commit(session: Session) -> None:
-        ids = session.info.pop(_PENDING_KEY, None)
-        if ids and has_app_context():
-            _dispatch(current_app._get_current_object(), ids)
-
-    @event.listens_for(Session, "after_soft_rollback")
-    def _after_rollback(session: Session, _previous) -> None:
-        session.info.pop(_PENDING_KEY, None)
+    """Nothing per app yet: the session hooks above are global."""
 
 
 _worker_app: dict[str, Flask] = {}

@@ -15,7 +15,9 @@ from typing import Any, Iterable
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxState, utcnow
 
@@ -75,14 +77,15 @@ def send(
     return message
 
 
-def init_app(app: Flask) -> None:
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
+@sa_event.listens_for(Session, "after_transaction_end")
+def _reset(session: Session, transaction) -> None:
+    """A new transaction may queue delivery again."""
+    if transaction.parent is None:
+        session.info.pop(_DELIVERY_QUEUED_KEY, None)
 
-    @sa_event.listens_for(Session, "after_transaction_end")
-    def _reset(session, transaction):
-        if transaction.parent is None:
-            session.info.pop(_DELIVERY_QUEUED_KEY, None)
+
+def init_app(app: Flask) -> None:
+    """Nothing per app yet: the session hook above is global."""
 
 
 def _client():

@@ -13,12 +13,12 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Event, Role, RoleGrant, User
+from models import Event, JobRun, Role, User
 
 from .extensions import db, login_manager
 
 
-def _grants(user: User) -> list[RoleGrant]:
+def _grants(user: User) -> list:
     return list(user.grants)
 
 
@@ -70,6 +70,17 @@ def _event_staff(user: User, event: Event | None) -> bool:
     return event is not None and is_organizer(user, event)
 
 
+def _job_reader(user: User, run: JobRun | None) -> bool:
+    """The job's creator and the organizers of its event."""
+    if run is None:
+        return False
+    if run.created_by_id is not None and run.created_by_id == user.id:
+        return True
+    return run.event_id is not None and any(
+        g.role == Role.ORGANIZER and g.event_id == run.event_id for g in _grants(user)
+    )
+
+
 #: action -> rule(user, obj). Site admins pass every rule.
 RULES: dict[str, Callable[[User, Any], bool]] = {
     "site.admin": lambda user, obj: False,
@@ -80,6 +91,7 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
     "directory.manage": _secretariat,
     "outbox.read": _event_staff,
     "audit.read": _event_staff,
+    "job.read": _job_reader,
     "focus_area.curate": _curate,
     "member.accredit": _accredit,
 }

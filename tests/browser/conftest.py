@@ -13,7 +13,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import test_config
+from tests.conftest import make_test_config
 from webapp import create_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -22,7 +22,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app with CSRF on, served in a thread on a free port; yields its base URL."""
-    live = create_app(test_config(app.config["SQLALCHEMY_DATABASE_URI"],
+    live = create_app(make_test_config(app.config["SQLALCHEMY_DATABASE_URI"],
                                   WTF_CSRF_ENABLED=True, JOBS_MODE="thread",
                                   BASE_URL="http://127.0.0.1"))
     server = make_server("127.0.0.1", 0, live, threaded=True)

@@ -60,9 +60,7 @@ class OutboxFilterForm(_FilterForm):
 
 
 class AuditFilterForm(_FilterForm):
-    action = StringField(
-        _l("Action starts with"), validators=[Length(max=80)], filters=[strip]
-    )
+    action = StringField(_l("Action starts with"), validators=[Length(max=80)], filters=[strip])
     actor = StringField(_l("Who (email)"), validators=[Length(max=254)], filters=[strip])
     object_type = StringField(_l("Object type"), validators=[Length(max=40)], filters=[strip])
     date_from = DateField(_l("From"), validators=[Optional()])
@@ -71,4 +69,3 @@ class AuditFilterForm(_FilterForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
-

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -32,7 +33,7 @@ from models import (
     User,
 )
 
-from .. import audit, permissions
+from .. import audit
 from ..extensions import db
 
 PER_PAGE = 50
@@ -273,7 +274,9 @@ def revoke_role(actor: User, grant: RoleGrant) -> None:
         )
         if organizers <= 1:
             raise AdminError(
-                _l("This is the last organizer of the event. Grant the role to someone else first."),
+                _l(
+                    "This is the last organizer of the event. Grant the role to someone else first."
+                ),
                 "grant",
             )
     email = grant.user.email
@@ -352,7 +355,7 @@ class AuditFilters:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def audit_query(event: Event | None, filters: AuditFilters) -> Select:
@@ -386,8 +389,15 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-AUDIT_CSV_HEADER = ["at", "actor_email", "action", "object_type", "object_id", "event_id",
-                    "summary"]
+AUDIT_CSV_HEADER = [
+    "at",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "event_id",
+    "summary",
+]
 
 
 def audit_csv(event: Event | None, filters: AuditFilters) -> str:
@@ -419,9 +429,7 @@ def dashboard() -> dict[str, Any]:
     """Counts for the site admin's front page: a fixed number of queries."""
     by_state = dict(
         db.session.execute(
-            select(OutboxMessage.state, func.count(OutboxMessage.id)).group_by(
-                OutboxMessage.state
-            )
+            select(OutboxMessage.state, func.count(OutboxMessage.id)).group_by(OutboxMessage.state)
         ).all()
     )
     return {
@@ -446,21 +454,7 @@ def job_as_dict(run: JobRun) -> dict[str, Any]:
     }
 
 
-def can_see_job(user: User, run: JobRun | None) -> bool:
-    """Permission rule "job.read": the job's creator and the organizers of its event."""
-    if run is None:
-        return False
-    if run.created_by_id is not None and run.created_by_id == user.id:
-        return True
-    return run.event_id is not None and any(
-        g.role == Role.ORGANIZER and g.event_id == run.event_id for g in user.grants
-    )
-
-
 def labelled(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[str, str]]:
     """(value, label) pairs with enum values and lazy labels turned into text."""
     return [(str(getattr(value, "value", value)), str(label)) for value, label in pairs]
 
-
-# The rule belongs in permissions.RULES; registered here until that module lists it.
-permissions.RULES.setdefault("job.read", can_see_job)

@@ -188,7 +188,7 @@ def roles(event_id: int):
         return _render_roles(event, form, 400)
     label = str(services.ROLE_LABELS[grant.role])
     db.session.commit()
-    flash(_("%(email)s is now %(role)s.", email=form.email.data, role=label), "success")
+    flash(_("%(email)s now has the role %(role)s.", email=form.email.data, role=label), "success")
     return redirect(url_for("admin.roles", event_id=event.id))
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from models import Country, MembershipCategory, Organization, Person, User
 
@@ -145,13 +146,8 @@ def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         raise ImportRefused(_l(
             "The header row has no %(columns)s column. The first row must name the columns: "
             "%(expected)s.", columns=", ".join(missing), expected=", ".join(HEADER)))
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        # Spreadsheet row numbers: a blank line is a row, a quoted line break is not.
-        for number, cells in enumerate(reader, start=2):
-            yield number, cells
-
-    return header, rows()
+    # Spreadsheet row numbers: a blank line is a row, a line break inside quotes is not.
+    return header, enumerate(reader, start=2)
 
 
 # --- checking one row ---------------------------------------------------------------------
@@ -165,7 +161,7 @@ class Lookups:
     groups: set[str]
 
     @classmethod
-    def load(cls) -> "Lookups":
+    def load(cls) -> Lookups:
         countries: dict[str, str] = {}
         for iso2, iso3, name in db.session.execute(
             select(Country.iso2, Country.iso3, Country.name_en)
@@ -265,15 +261,13 @@ def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
 def check_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], lookups: Lookups,
                report: ImportReport) -> list[Row]:
     """Good rows in file order; bad ones go to report.errors."""
+    # Spreadsheets leave blank rows at the end; they mean nothing.
+    filled = [(line, raw) for line, raw in rows if any(c.strip() for c in raw)]
+    if len(filled) > MAX_ROWS:
+        raise ImportRefused(_l("The file has more than %(n)s rows. Split it into smaller "
+                               "files.", n=f"{MAX_ROWS:,}"))
     good: list[Row] = []
-    count = 0
-    for line, raw in rows:
-        if not any(c.strip() for c in raw):
-            continue  # spreadsheets leave blank rows at the end; they mean nothing
-        count += 1
-        if count > MAX_ROWS:
-            raise ImportRefused(_l("The file has more than %(n)s rows. Split it into smaller "
-                                   "files.", n=f"{MAX_ROWS:,}"))
+    for line, raw in filled:
         if len(raw) > len(header) and any(c.strip() for c in raw[len(header):]):
             report.errors.append((line, str(_l(
                 "This row has %(cells)d cells but the header has %(columns)d; is a value "
@@ -317,39 +311,42 @@ def merge_rows(rows: list[Row], report: ImportReport) -> list[Row]:
     return merged
 
 
-def _organizations(rows: list[Row], report: ImportReport) -> dict[str, Organization]:
-    """name_key -> organization for every name in `rows`, creating the missing ones."""
+def _organizations(rows: list[Row], report: ImportReport) -> dict[str, int]:
+    """name_key -> organization id for every name in `rows`, creating the missing ones."""
     found = services.organizations_by_names(r.organization for r in rows if r.organization)
-    result: dict[str, Organization] = {}
-    new: list[Organization] = []
+    chosen: dict[str, Organization | dict[str, Any]] = {}
     for row in rows:
         if not row.organization:
             continue
         key = name_key(row.organization)
-        organization = result.get(key)
-        if organization is None:
-            organization = services.pick_organization(found.get(key, []),
-                                                       row.values["country_iso2"] or None)
-        if organization is None:
-            organization = Organization(name=row.organization,
-                                        country_iso2=row.values["country_iso2"] or None,
-                                        membership=MembershipCategory.NON_MEMBER)
-            new.append(organization)
-        result[key] = organization
+        target = chosen.get(key) or services.pick_organization(
+            found.get(key, []), row.values["country_iso2"] or None)
+        if target is None:
+            target = {"name": row.organization, "country_iso2": row.values["country_iso2"] or None,
+                      "constituent_group": None, "membership": MembershipCategory.NON_MEMBER}
+        chosen[key] = target
         for name, value in row.organization_values.items():
-            setattr(organization, name, value)
-    db.session.add_all(new)
+            if isinstance(target, dict):
+                target[name] = value
+            else:
+                setattr(target, name, value)
+    new = [t for t in chosen.values() if isinstance(t, dict)]
+    if new:
+        # One executemany; the ORM would insert row by row to learn each new id.
+        db.session.execute(insert(Organization), new)
+        created = services.organizations_by_names(t["name"] for t in new)
+        for t in new:
+            chosen[name_key(t["name"])] = created[name_key(t["name"])][-1]
     report.organizations_created = len(new)
-    db.session.flush()
-    return result
+    return {key: organization.id for key, organization in chosen.items()}
 
 
-def _person_values(row: Row, organizations: dict[str, Organization]) -> dict[str, Any]:
+def _person_values(row: Row, organizations: dict[str, int]) -> dict[str, Any]:
     values = dict(row.values)
     values["email"] = values["email"] or None
     values["country_iso2"] = values["country_iso2"] or None
-    if row.organization:
-        values["organization_id"] = organizations[name_key(row.organization)].id
+    values["organization_id"] = (organizations[name_key(row.organization)]
+                                 if row.organization else None)
     return values
 
 
@@ -357,19 +354,23 @@ def save_rows(rows: list[Row], report: ImportReport) -> None:
     """Create or update one person per merged row."""
     existing = services.people_by_emails(r.values["email"] for r in rows)
     organizations = _organizations(rows, report)
+    new: list[dict[str, Any]] = []
     for row in rows:
         values = _person_values(row, organizations)
         person = existing.get(values["email"]) if values["email"] else None
         if person is None:
-            db.session.add(Person(**values))
-            report.created += 1
+            new.append(values)
             continue
         incoming: dict[str, Any] = {}
         _overlay(incoming, values)
-        if services._assign(person, incoming):
+        if services.assign_changed(person, incoming):
             report.updated += 1
         else:
             report.unchanged += 1
+    if new:
+        # Every dict has the same keys, so this is one executemany, not an INSERT per row.
+        db.session.execute(insert(Person), new)
+    report.created = len(new)
     db.session.flush()
 
 

@@ -8,8 +8,9 @@ DirectoryError with a message for the user and, where it belongs to one, the fie
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -59,7 +60,6 @@ class Page:
     total: int
     number: int
     per_page: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -221,7 +221,7 @@ def update_person(person: Person, *, actor: User | None, **values: Any) -> Perso
     clean = _person_values(values)
     if "email" in clean:
         _check_email_free(clean["email"], person.id)
-    changed = _assign(person, clean)
+    changed = assign_changed(person, clean)
     db.session.flush()
     if changed:
         audit.record("person.updated", actor=actor, obj=person, summary=person.full_name,
@@ -237,7 +237,7 @@ def delete_person(person: Person, *, actor: User | None) -> None:
     db.session.flush()
 
 
-def _assign(obj: Any, values: dict[str, Any]) -> set[str]:
+def assign_changed(obj: Any, values: dict[str, Any]) -> set[str]:
     """Set attributes that differ; the names of those changed."""
     changed = set()
     for name, value in values.items():
@@ -307,7 +307,7 @@ def update_organization(
     clean = _organization_values(values)
     if "name" in clean:
         _check_name_free(clean["name"], organization.id)
-    changed = _assign(organization, clean)
+    changed = assign_changed(organization, clean)
     db.session.flush()
     if changed:
         audit.record("organization.updated", actor=actor, obj=organization,
@@ -357,6 +357,11 @@ def organizations_by_names(names: Iterable[str]) -> dict[str, list[Organization]
         ):
             result.setdefault(name_key(organization.name), []).append(organization)
     return result
+
+
+def organization_names() -> list[str]:
+    """Every organization name, sorted (the person form's suggestions)."""
+    return list(db.session.scalars(select(Organization.name).order_by(func.lower(Organization.name))))
 
 
 def pick_organization(

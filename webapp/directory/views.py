@@ -14,7 +14,14 @@ from models import Organization, Person
 from ..extensions import db
 from ..permissions import require
 from . import importing, services
-from .forms import DeleteForm, FilterForm, ImportForm, OrganizationForm, PersonForm
+from .forms import (
+    MEMBERSHIP_LABELS,
+    DeleteForm,
+    FilterForm,
+    ImportForm,
+    OrganizationForm,
+    PersonForm,
+)
 from .services import DirectoryError
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -37,6 +44,7 @@ def _filters() -> tuple[FilterForm, services.Filters]:
 
 
 def _page() -> int:
+    """The requested page number; nonsense means the first page."""
     return max(1, request.args.get("page", 1, type=int))
 
 
@@ -46,6 +54,7 @@ def _export_args() -> dict[str, str]:
 
 
 def _csv_response(text: str, stem: str) -> Response:
+    """A dated CSV download."""
     filename = f"{stem}-{date.today().isoformat()}.csv"
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -63,6 +72,7 @@ def _show_error(form: FlaskForm, error: DirectoryError) -> None:
 
 
 def _person_values(form: PersonForm) -> dict:
+    """The service arguments from a valid person form (last name and organization aside)."""
     return {
         "honorific": form.honorific.data or "",
         "first_name": form.first_name.data or "",
@@ -161,7 +171,8 @@ def new_person():
             _flash_saved(_("%(name)s was added to the directory.", name=person.full_name),
                          new_organization)
             return redirect(url_for("directory.people"))
-    return render_template("directory/person_form.html", form=form, person=None), \
+    return render_template("directory/person_form.html", form=form, person=None,
+                           organization_names=services.organization_names()), \
         400 if form.errors else 200
 
 
@@ -181,7 +192,9 @@ def edit_person(person_id: int):
                          new_organization)
             return redirect(url_for("directory.people"))
     return render_template("directory/person_form.html", form=form, person=person,
-                           delete_form=DeleteForm()), 400 if form.errors else 200
+                           delete_form=DeleteForm(),
+                           organization_names=services.organization_names()), \
+        400 if form.errors else 200
 
 
 @bp.post("/people/<int:person_id>/delete")
@@ -209,7 +222,7 @@ def organizations():
     page = services.search_organizations(filters.q, filters.constituent_group, filters.region,
                                          filters.country, page=_page())
     return render_template("directory/organizations.html", form=form, page=page,
-                           export_args=_export_args())
+                           export_args=_export_args(), membership_labels=MEMBERSHIP_LABELS)
 
 
 @bp.get("/organizations.csv")
@@ -244,11 +257,10 @@ def edit_organization(organization_id: int):
     form = OrganizationForm(obj=organization)
     if request.method == "GET":
         form.membership.data = organization.membership.value
-    if form.validate_on_submit():
-        if _save_organization(form, organization) is not None:
-            db.session.commit()
-            flash(_("The changes to %(name)s are saved.", name=organization.name), "success")
-            return redirect(url_for("directory.organizations"))
+    if form.validate_on_submit() and _save_organization(form, organization) is not None:
+        db.session.commit()
+        flash(_("The changes to %(name)s are saved.", name=organization.name), "success")
+        return redirect(url_for("directory.organizations"))
     return render_template("directory/organization_form.html", form=form,
                            organization=organization, delete_form=DeleteForm()), \
         400 if form.errors else 200

@@ -13,8 +13,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import options, strip
 from ..i18n import LANGUAGE_NAMES
@@ -26,10 +26,10 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y
 
 
 class EventForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
-                       filters=[strip])
-    acronym = StringField(_l("Acronym"), validators=[DataRequired(), Length(max=40)],
-                          filters=[strip])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    acronym = StringField(
+        _l("Acronym"), validators=[DataRequired(), Length(max=40)], filters=[strip]
+    )
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)], filters=[strip])
     country_iso2 = SelectField(_l("Country"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)], filters=[strip])
@@ -37,27 +37,39 @@ class EventForm(FlaskForm):
     opening_date = DateField(_l("Opening date"), validators=[InputRequired()])
     closing_date = DateField(_l("Closing date"), validators=[InputRequired()])
     languages = SelectMultipleField(
-        _l("Languages"), choices=options(LANGUAGE_NAMES.items()),
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        validators=[DataRequired(message=_l("Choose at least one language."))],
+        _l("Languages"),
+        choices=options(LANGUAGE_NAMES.items()),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)],
-                                filters=[strip])
-    p2c_start = DateTimeLocalField(_l("P2C segment starts"), validators=[Optional()],
-                                   format=DATETIME_FORMATS)
-    p2c_end = DateTimeLocalField(_l("P2C segment ends"), validators=[Optional()],
-                                 format=DATETIME_FORMATS)
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip]
+    )
+    p2c_start = DateTimeLocalField(
+        _l("P2C segment starts"), validators=[Optional()], format=DATETIME_FORMATS
+    )
+    p2c_end = DateTimeLocalField(
+        _l("P2C segment ends"), validators=[Optional()], format=DATETIME_FORMATS
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices from the database and the tz database, read per form, not at import.
         self.country_iso2.choices = options(country_choices(), blank=_l("Not set"))
-        self.timezone.choices = options((zone, zone) for zone in sorted(timezones()))
+        self.timezone.choices = options((zone, zone) for zone in timezones())
+
+    def validate_languages(self, field) -> None:
+        """At least one; not DataRequired, which would mark every checkbox required."""
+        if not field.data:
+            raise ValidationError(_l("Choose at least one language."))
 
     def values(self) -> dict:
         """The submitted values as keyword arguments for the services."""
-        return {name: self[name].data for name in self._fields
-                if name not in ("csrf_token", "submit")}
+        return {
+            field.short_name: field.data
+            for field in self
+            if field.short_name not in ("csrf_token", "submit")
+        }
 
 
 class EditEventForm(EventForm):
@@ -67,24 +79,24 @@ class EditEventForm(EventForm):
 
 
 class DeadlineForm(FlaskForm):
-    label = StringField(_l("What is due"), validators=[DataRequired(), Length(max=200)],
-                        filters=[strip])
+    label = StringField(
+        _l("What is due"), validators=[DataRequired(), Length(max=200)], filters=[strip]
+    )
     kind = RadioField(
         _l("Date"),
-        choices=options([("relative", _l("Relative to the opening date")),
-                         ("fixed", _l("On a fixed date"))]),
+        choices=options(
+            [("relative", _l("Relative to the opening date")), ("fixed", _l("On a fixed date"))]
+        ),
         default="relative",
     )
     days = IntegerField(_l("Days"), validators=[Optional()])
     direction = SelectField(
         _l("Before or after the opening"),
-        choices=options([("before", _l("before the opening")),
-                         ("after", _l("after the opening"))]),
+        choices=options([("before", _l("before the opening")), ("after", _l("after the opening"))]),
         default="before",
     )
     fixed_date = DateField(_l("Fixed date"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)],
-                          filters=[strip])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)], filters=[strip])
 
     def validate(self, extra_validators=None) -> bool:
         """The date fields that count depend on the kind."""

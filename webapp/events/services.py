@@ -13,9 +13,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import func, select
 
 from models import Country, Deadline, DeadlineKind, Event, Role, RoleGrant, User, utcnow
@@ -26,8 +25,18 @@ from ..extensions import db
 
 #: Columns an organizer may set on an event; the opening moves only through move_opening.
 EVENT_FIELDS = (
-    "name", "acronym", "city", "country_iso2", "venue", "timezone", "opening_date",
-    "closing_date", "languages", "description", "p2c_start", "p2c_end",
+    "name",
+    "acronym",
+    "city",
+    "country_iso2",
+    "venue",
+    "timezone",
+    "opening_date",
+    "closing_date",
+    "languages",
+    "description",
+    "p2c_start",
+    "p2c_end",
 )
 #: Column lengths of models.Event, checked here too so the service never relies on a form.
 MAX_LENGTHS = {"name": 200, "acronym": 40, "city": 120, "venue": 200, "description": 10000}
@@ -78,10 +87,26 @@ class DeadlineNotEditable(EventError):
 # ---------------------------------------------------------------------------- events
 
 
+#: Canonical IANA zones live under these areas; the rest are aliases ("US/Eastern") or
+#: system entries ("localtime", "Factory") nobody should pick for a venue.
+ZONE_AREAS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
 @lru_cache(maxsize=1)
-def timezones() -> frozenset[str]:
-    """The IANA zone names (reading them scans the tz database, so once)."""
-    return frozenset(available_timezones())
+def timezones() -> tuple[str, ...]:
+    """The IANA zones an event may use, sorted (reading them scans the tz database: once)."""
+    zones = {zone for zone in available_timezones() if zone.startswith(ZONE_AREAS)}
+    return ("UTC", *sorted(zones))
 
 
 def default_p2c_window(opening_date: date) -> tuple[datetime, datetime]:
@@ -91,9 +116,9 @@ def default_p2c_window(opening_date: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _check_year(value: date, name: str) -> None:
+def _check_year(value: date, name: str, error: type[EventError] = EventInvalid) -> None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise EventInvalid(
+        raise error(
             _l("Enter a date between %(start)d and %(end)d.", start=MIN_YEAR, end=MAX_YEAR), name
         )
 
@@ -137,9 +162,7 @@ def _check_places(values: dict[str, Any]) -> None:
         raise EventInvalid(_l("Choose a country from the list."), "country_iso2")
     unknown = set(values["languages"]) - set(LANGUAGES)
     if unknown:
-        raise EventInvalid(
-            _l("Choose the languages among the six UN languages."), "languages"
-        )
+        raise EventInvalid(_l("Choose the languages among the six UN languages."), "languages")
     if not values["languages"]:
         raise EventInvalid(_l("Choose at least one language."), "languages")
 
@@ -161,9 +184,7 @@ def _check_p2c(values: dict[str, Any]) -> None:
             _l("The P2C segment must start on or after the opening date."), "p2c_start"
         )
     if end.date() > values["closing_date"]:
-        raise EventInvalid(
-            _l("The P2C segment must end on or before the closing date."), "p2c_end"
-        )
+        raise EventInvalid(_l("The P2C segment must end on or before the closing date."), "p2c_end")
 
 
 def _clean(fields: dict[str, Any], event: Event | None = None) -> dict[str, Any]:
@@ -197,16 +218,22 @@ def create_event(actor: User, **fields: Any) -> Event:
     db.session.add(event)
     db.session.flush()
     # Through the actor's collection, so permission checks in this request see the grant.
-    actor.grants.append(
-        RoleGrant(event_id=event.id, role=Role.ORGANIZER, granted_by_id=actor.id)
-    )
+    actor.grants.append(RoleGrant(event_id=event.id, role=Role.ORGANIZER, granted_by_id=actor.id))
     upsert_deadline(
-        event, FORMAL_INVITATIONS_KEY, "Formal invitations to Member States", EVENT_SOURCE,
+        event,
+        FORMAL_INVITATIONS_KEY,
+        "Formal invitations to Member States",
+        EVENT_SOURCE,
         offset_days=FORMAL_INVITATIONS_OFFSET,
     )
     db.session.flush()
-    audit.record("event.created", actor=actor, event_id=event.id, obj=event,
-                 summary=f"{event.acronym}: {event.name}")
+    audit.record(
+        "event.created",
+        actor=actor,
+        event_id=event.id,
+        obj=event,
+        summary=f"{event.acronym}: {event.name}",
+    )
     return event
 
 
@@ -224,8 +251,14 @@ def update_event(actor: User, event: Event, **fields: Any) -> Event:
         setattr(event, name, values[name])
     db.session.flush()
     if changed:
-        audit.record("event.updated", actor=actor, event_id=event.id, obj=event,
-                     summary=f"{event.acronym}: {', '.join(changed)}", fields=changed)
+        audit.record(
+            "event.updated",
+            actor=actor,
+            event_id=event.id,
+            obj=event,
+            summary=f"{event.acronym}: {', '.join(changed)}",
+            fields=changed,
+        )
     return event
 
 
@@ -243,9 +276,7 @@ def event_today(event: Event) -> date:
 def _check_when(offset_days: int | None, fixed_date: date | None) -> DeadlineKind:
     """The kind the values make, or DeadlineInvalid unless exactly one is given."""
     if offset_days is None and fixed_date is None:
-        raise DeadlineInvalid(
-            _l("Give a number of days from the opening or a fixed date."), "kind"
-        )
+        raise DeadlineInvalid(_l("Give a number of days from the opening or a fixed date."), "kind")
     if offset_days is not None and fixed_date is not None:
         raise DeadlineInvalid(
             _l("Give either a number of days from the opening or a fixed date, not both."),
@@ -257,7 +288,7 @@ def _check_when(offset_days: int | None, fixed_date: date | None) -> DeadlineKin
                 _l("Use at most %(n)d days from the opening.", n=MAX_OFFSET_DAYS), "days"
             )
         return DeadlineKind.RELATIVE
-    _check_year(fixed_date, "fixed_date")
+    _check_year(fixed_date, "fixed_date", DeadlineInvalid)
     return DeadlineKind.FIXED
 
 
@@ -309,13 +340,25 @@ def add_deadline(
         key = f"event.custom.{number}"
     elif key in keys:
         raise DeadlineKeyTaken(_l("This event already has a deadline %(key)s.", key=key), "key")
-    deadline = Deadline(event=event, key=key[:120], label=label, source=source,
-                        notes=(notes or "").strip(), link=link or {})
+    deadline = Deadline(
+        event=event,
+        key=key[:120],
+        label=label,
+        source=source,
+        notes=(notes or "").strip(),
+        link=link or {},
+    )
     _set_when(deadline, offset_days, fixed_date)
     db.session.add(deadline)
     db.session.flush()
-    audit.record("deadline.added", actor=actor, event_id=event.id, obj=deadline,
-                 summary=f"{label} ({_when_text(deadline)})", key=deadline.key)
+    audit.record(
+        "deadline.added",
+        actor=actor,
+        event_id=event.id,
+        obj=deadline,
+        summary=f"{label} ({_when_text(deadline)})",
+        key=deadline.key,
+    )
     return deadline
 
 
@@ -375,17 +418,28 @@ def update_deadline(
     if notes is not None:
         deadline.notes = notes.strip()
     db.session.flush()
-    audit.record("deadline.updated", actor=actor, event_id=deadline.event_id, obj=deadline,
-                 summary=f"{deadline.label}: {before} → {_when_text(deadline)}",
-                 key=deadline.key)
+    audit.record(
+        "deadline.updated",
+        actor=actor,
+        event_id=deadline.event_id,
+        obj=deadline,
+        summary=f"{deadline.label}: {before} → {_when_text(deadline)}",
+        key=deadline.key,
+    )
     return deadline
 
 
 def delete_deadline(actor: User, deadline: Deadline) -> None:
     """Remove a deadline from the timeline."""
     _check_editable(deadline)
-    audit.record("deadline.deleted", actor=actor, event_id=deadline.event_id, obj=deadline,
-                 summary=f"{deadline.label} ({_when_text(deadline)})", key=deadline.key)
+    audit.record(
+        "deadline.deleted",
+        actor=actor,
+        event_id=deadline.event_id,
+        obj=deadline,
+        summary=f"{deadline.label} ({_when_text(deadline)})",
+        key=deadline.key,
+    )
     db.session.delete(deadline)
     db.session.flush()
 
@@ -397,9 +451,14 @@ def mark_deadline_done(actor: User, deadline: Deadline, done: bool = True) -> De
     elif not done:
         deadline.completed_at = None
     db.session.flush()
-    audit.record("deadline.done" if done else "deadline.reopened", actor=actor,
-                 event_id=deadline.event_id, obj=deadline, summary=deadline.label,
-                 key=deadline.key)
+    audit.record(
+        "deadline.done" if done else "deadline.reopened",
+        actor=actor,
+        event_id=deadline.event_id,
+        obj=deadline,
+        summary=deadline.label,
+        key=deadline.key,
+    )
     return deadline
 
 
@@ -418,8 +477,8 @@ def describe_offset(days: int) -> str:
     if days == 0:
         return str(_l("on the opening day"))
     if days < 0:
-        return str(_nl("%(num)d day before opening", "%(num)d days before opening", -days))
-    return str(_nl("%(num)d day after opening", "%(num)d days after opening", days))
+        return str(ngettext("%(num)d day before opening", "%(num)d days before opening", -days))
+    return str(ngettext("%(num)d day after opening", "%(num)d days after opening", days))
 
 
 def describe_distance(days: int) -> str:
@@ -427,8 +486,8 @@ def describe_distance(days: int) -> str:
     if days == 0:
         return str(_l("today"))
     if days > 0:
-        return str(_nl("in %(num)d day", "in %(num)d days", days))
-    return str(_nl("%(num)d day ago", "%(num)d days ago", -days))
+        return str(ngettext("in %(num)d day", "in %(num)d days", days))
+    return str(ngettext("%(num)d day ago", "%(num)d days ago", -days))
 
 
 @dataclass
@@ -473,8 +532,10 @@ def _status(due: date, today: date, done: bool) -> str:
 
 
 def _milestones(event: Event) -> list[tuple[date, str]]:
-    milestones = [(event.opening_date, str(_l("Opening"))),
-                  (event.closing_date, str(_l("Closing")))]
+    milestones = [
+        (event.opening_date, str(_l("Opening"))),
+        (event.closing_date, str(_l("Closing"))),
+    ]
     if event.p2c_start is not None:
         milestones.append((event.p2c_start.date(), str(_l("P2C segment starts"))))
     if event.p2c_end is not None:
@@ -484,9 +545,11 @@ def _milestones(event: Event) -> list[tuple[date, str]]:
 
 def deadlines_of(event: Event) -> list[Deadline]:
     """All of the event's deadlines, in one query."""
-    return list(db.session.scalars(
-        select(Deadline).where(Deadline.event_id == event.id).order_by(Deadline.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Deadline).where(Deadline.event_id == event.id).order_by(Deadline.id)
+        )
+    )
 
 
 def timeline(event: Event, today: date | None = None) -> list[TimelineRow]:
@@ -496,16 +559,29 @@ def timeline(event: Event, today: date | None = None) -> list[TimelineRow]:
     rows = []
     for deadline in deadlines_of(event):
         due = deadline.due_on(opening)
-        rows.append(TimelineRow(
-            date=due, label=deadline.label,
-            status=_status(due, today, deadline.completed_at is not None),
-            days=(due - today).days, offset=(due - opening).days, source=deadline.source,
-            deadline=deadline,
-        ))
+        rows.append(
+            TimelineRow(
+                date=due,
+                label=deadline.label,
+                status=_status(due, today, deadline.completed_at is not None),
+                days=(due - today).days,
+                offset=(due - opening).days,
+                source=deadline.source,
+                deadline=deadline,
+            )
+        )
     for when, label in _milestones(event):
         status = "past" if when < today else ("due_today" if when == today else "upcoming")
-        rows.append(TimelineRow(date=when, label=label, status=status, days=(when - today).days,
-                                offset=(when - opening).days, source=EVENT_SOURCE))
+        rows.append(
+            TimelineRow(
+                date=when,
+                label=label,
+                status=status,
+                days=(when - today).days,
+                offset=(when - opening).days,
+                source=EVENT_SOURCE,
+            )
+        )
     # Milestones first on a shared day: "Opening" reads before what is due on it.
     rows.sort(key=lambda row: (row.date, not row.is_milestone, row.label))
     return rows
@@ -522,9 +598,7 @@ def counts(rows: list[TimelineRow]) -> dict[str, int]:
 
 def next_deadlines(rows: list[TimelineRow], limit: int = 3) -> list[TimelineRow]:
     """The next open deadlines, soonest first."""
-    return [r for r in rows if not r.is_milestone and r.status in ("due_today", "upcoming")][
-        :limit
-    ]
+    return [r for r in rows if not r.is_milestone and r.status in ("due_today", "upcoming")][:limit]
 
 
 # ------------------------------------------------------------- moving the opening date
@@ -582,13 +656,16 @@ def preview_opening_change(
     today = today or event_today(event)
     delta = new_opening - event.opening_date
     preview = OpeningPreview(
-        old_opening=event.opening_date, new_opening=new_opening,
+        old_opening=event.opening_date,
+        new_opening=new_opening,
         new_closing=event.closing_date + delta,
-        new_p2c_start=_shift(event.p2c_start, delta), new_p2c_end=_shift(event.p2c_end, delta),
+        new_p2c_start=_shift(event.p2c_start, delta),
+        new_p2c_end=_shift(event.p2c_end, delta),
     )
     for deadline in deadlines_of(event):
-        move = DeadlineMove(deadline, deadline.due_on(event.opening_date),
-                            deadline.due_on(new_opening))
+        move = DeadlineMove(
+            deadline, deadline.due_on(event.opening_date), deadline.due_on(new_opening)
+        )
         preview.moves.append(move)
         warning = _move_warning(move, event.opening_date, new_opening, today)
         if warning is not None:
@@ -619,17 +696,34 @@ def _move_warning(
     deadline = move.deadline
     if deadline.completed_at is not None:
         return None
-    if (deadline.kind == DeadlineKind.FIXED and move.old_date <= old_opening
-            and move.new_date > new_opening):
-        return PreviewWarning("fixed_after_opening", str(_l(
-            "“%(label)s” stays fixed on %(date)s, after the new opening date.",
-            label=deadline.label, date=format_date(move.new_date, "long"),
-        )), deadline)
+    if (
+        deadline.kind == DeadlineKind.FIXED
+        and move.old_date <= old_opening
+        and move.new_date > new_opening
+    ):
+        return PreviewWarning(
+            "fixed_after_opening",
+            str(
+                _l(
+                    "“%(label)s” stays fixed on %(date)s, after the new opening date.",
+                    label=deadline.label,
+                    date=format_date(move.new_date, "long"),
+                )
+            ),
+            deadline,
+        )
     if deadline.kind == DeadlineKind.RELATIVE and move.old_date >= today > move.new_date:
-        return PreviewWarning("moves_into_past", str(_l(
-            "“%(label)s” would move to %(date)s, which is already past.",
-            label=deadline.label, date=format_date(move.new_date, "long"),
-        )), deadline)
+        return PreviewWarning(
+            "moves_into_past",
+            str(
+                _l(
+                    "“%(label)s” would move to %(date)s, which is already past.",
+                    label=deadline.label,
+                    date=format_date(move.new_date, "long"),
+                )
+            ),
+            deadline,
+        )
     return None
 
 
@@ -643,9 +737,14 @@ def move_opening(actor: User, event: Event, new_opening: date) -> OpeningPreview
     db.session.flush()
     moved = sum(1 for m in preview.moves if m.moves)
     audit.record(
-        "event.opening_moved", actor=actor, event_id=event.id, obj=event,
+        "event.opening_moved",
+        actor=actor,
+        event_id=event.id,
+        obj=event,
         summary=f"{event.acronym}: opening {old.isoformat()} → {new_opening.isoformat()}, "
         f"{moved} deadlines moved",
-        old_opening=old.isoformat(), new_opening=new_opening.isoformat(), deadlines_moved=moved,
+        old_opening=old.isoformat(),
+        new_opening=new_opening.isoformat(),
+        deadlines_moved=moved,
     )
     return preview

@@ -41,7 +41,7 @@ def _deadline_of(event: Event, deadline_id: int) -> Deadline:
 
 def _show_error(form, error: services.EventError) -> None:
     """Put the service's message beside its field, or above the form."""
-    target = form._fields.get(error.field) if error.field else None
+    target = form[error.field] if error.field and error.field in form else None
     (target.errors if target is not None else form.form_errors).append(str(error))
 
 
@@ -51,8 +51,11 @@ def _status() -> int:
 
 
 def _admin_links(event: Event) -> list[tuple[str, str]]:
-    return [(str(label), url_for(endpoint, event_id=event.id))
-            for endpoint, label in ADMIN_LINKS if endpoint in current_app.view_functions]
+    return [
+        (str(label), url_for(endpoint, event_id=event.id))
+        for endpoint, label in ADMIN_LINKS
+        if endpoint in current_app.view_functions
+    ]
 
 
 @bp.get("/")
@@ -89,8 +92,11 @@ def detail(event_id: int):
     manage = can(current_user, "event.manage", event)
     rows = services.timeline(event) if manage else []
     return render_template(
-        "events/detail.html", event=event, manage=manage,
-        counts=services.counts(rows), upcoming=services.next_deadlines(rows),
+        "events/detail.html",
+        event=event,
+        manage=manage,
+        counts=services.counts(rows),
+        upcoming=services.next_deadlines(rows),
         admin_links=_admin_links(event) if manage else [],
     )
 
@@ -119,9 +125,14 @@ def timeline(event_id: int):
     event = _managed_event(event_id)
     rows = services.timeline(event)
     move_form = MoveOpeningForm(formdata=None, new_opening=event.opening_date)
-    return render_template("events/timeline.html", event=event, rows=rows,
-                           counts=services.counts(rows), move_form=move_form,
-                           editable=services.is_editable)
+    return render_template(
+        "events/timeline.html",
+        event=event,
+        rows=rows,
+        counts=services.counts(rows),
+        move_form=move_form,
+        editable=services.is_editable,
+    )
 
 
 @bp.route("/<int:event_id>/deadlines/new", methods=["GET", "POST"])
@@ -131,8 +142,9 @@ def deadline_new(event_id: int):
     form = DeadlineForm()
     if form.validate_on_submit():
         try:
-            services.add_deadline(current_user, event, form.label.data, notes=form.notes.data,
-                                  **form.when)
+            services.add_deadline(
+                current_user, event, form.label.data, notes=form.notes.data, **form.when
+            )
         except services.EventError as error:
             db.session.rollback()
             _show_error(form, error)
@@ -140,8 +152,9 @@ def deadline_new(event_id: int):
             db.session.commit()
             flash(_("The deadline is added."), "success")
             return redirect(url_for("events.timeline", event_id=event.id))
-    return render_template("events/deadline_form.html", form=form, event=event,
-                           deadline=None), _status()
+    return render_template(
+        "events/deadline_form.html", form=form, event=event, deadline=None
+    ), _status()
 
 
 @bp.route("/<int:event_id>/deadlines/<int:deadline_id>/edit", methods=["GET", "POST"])
@@ -150,16 +163,19 @@ def deadline_edit(event_id: int, deadline_id: int):
     event = _managed_event(event_id)
     deadline = _deadline_of(event, deadline_id)
     if not services.is_editable(deadline):
-        flash(_("This deadline belongs to %(source)s; change it there.",
-                source=deadline.source), "warning")
+        flash(
+            _("This deadline belongs to %(source)s; change it there.", source=deadline.source),
+            "warning",
+        )
         return redirect(url_for("events.timeline", event_id=event.id))
     form = DeadlineForm()
     if request.method == "GET":
         form.fill_from(deadline)
     if form.validate_on_submit():
         try:
-            services.update_deadline(current_user, deadline, label=form.label.data,
-                                     notes=form.notes.data, **form.when)
+            services.update_deadline(
+                current_user, deadline, label=form.label.data, notes=form.notes.data, **form.when
+            )
         except services.EventError as error:
             db.session.rollback()
             _show_error(form, error)
@@ -167,8 +183,9 @@ def deadline_edit(event_id: int, deadline_id: int):
             db.session.commit()
             flash(_("The deadline is saved."), "success")
             return redirect(url_for("events.timeline", event_id=event.id))
-    return render_template("events/deadline_form.html", form=form, event=event,
-                           deadline=deadline), _status()
+    return render_template(
+        "events/deadline_form.html", form=form, event=event, deadline=deadline
+    ), _status()
 
 
 @bp.post("/<int:event_id>/deadlines/<int:deadline_id>/delete")
@@ -216,14 +233,20 @@ def move_opening(event_id: int):
                 services.move_opening(current_user, event, form.new_opening.data)
             else:
                 preview = services.preview_opening_change(event, form.new_opening.data)
-                return render_template("events/move_preview.html", event=event, form=form,
-                                       preview=preview)
+                return render_template(
+                    "events/move_preview.html", event=event, form=form, preview=preview
+                )
         except services.EventError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
             db.session.commit()
-            flash(_("The event now opens on %(date)s; the relative deadlines moved with it.",
-                    date=format_date(form.new_opening.data, "long")), "success")
+            flash(
+                _(
+                    "The event now opens on %(date)s; the relative deadlines moved with it.",
+                    date=format_date(form.new_opening.data, "long"),
+                ),
+                "success",
+            )
             return redirect(url_for("events.timeline", event_id=event.id))
     return render_template("events/move_opening.html", event=event, form=form), _status()
