@@ -34,7 +34,7 @@ def run(*args: str | Path, env: dict | None = None) -> None:
 
 def ensure_venv(extras: str) -> None:
     """Create .venv and install the project when pyproject.toml changed since last time."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script runs before any install)
         sys.exit("Convene needs Python 3.11 or newer.")
     if not PYTHON.exists():
         say("creating the virtual environment in .venv")
@@ -66,8 +66,14 @@ def cmd_run(args: list[str]) -> None:
 
 def cmd_test(args: list[str]) -> None:
     ensure_venv("[test]")
-    say("running the test suite" + (f" on {os.environ['TEST_DATABASE_URL']}"
-                                    if os.environ.get("TEST_DATABASE_URL") else " on SQLite"))
+    say(
+        "running the test suite"
+        + (
+            f" on {os.environ['TEST_DATABASE_URL']}"
+            if os.environ.get("TEST_DATABASE_URL")
+            else " on SQLite"
+        )
+    )
     run(PYTHON, "-m", "pytest", *(args or ["-q"]))
 
 

@@ -10,8 +10,25 @@ from .reference import Country, ReferenceItem, Region
 from .users import Role, RoleGrant, TokenPurpose, User, UserToken
 
 __all__ = [
-    "AuditEntry", "Base", "Country", "Deadline", "DeadlineKind", "Event", "JobRun", "JobState",
-    "MembershipCategory", "Organization", "OutboxMessage", "OutboxState", "Person",
-    "ReferenceItem", "Region", "Role", "RoleGrant", "TokenPurpose", "User", "UserToken",
+    "AuditEntry",
+    "Base",
+    "Country",
+    "Deadline",
+    "DeadlineKind",
+    "Event",
+    "JobRun",
+    "JobState",
+    "MembershipCategory",
+    "Organization",
+    "OutboxMessage",
+    "OutboxState",
+    "Person",
+    "ReferenceItem",
+    "Region",
+    "Role",
+    "RoleGrant",
+    "TokenPurpose",
+    "User",
+    "UserToken",
     "utcnow",
 ]

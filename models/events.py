@@ -28,12 +28,8 @@ class Event(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(default="")
     #: The Partner2Connect segment, in event-local time (naive, the event's zone).
-    p2c_start: Mapped[Optional[datetime]] = mapped_column(
-        DateTime(timezone=False)
-    )
-    p2c_end: Mapped[Optional[datetime]] = mapped_column(
-        DateTime(timezone=False)
-    )
+    p2c_start: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
+    p2c_end: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     country: Mapped[Optional["Country"]] = relationship()  # noqa: F821

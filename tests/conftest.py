@@ -75,7 +75,9 @@ def app(tmp_path_factory):
 
         load_reference_data()
         db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 @pytest.fixture(autouse=True)
@@ -122,25 +124,49 @@ def make_user(app):
     with app.app_context():
         cheap = hash_password(PASSWORD)
 
-    def make(email="user@example.org", name="Test User", *, admin=False, verified=True,
-             organizer_of=None, cochair_of=None, focal_point_of=None, locale="en"):
+    def make(
+        email="user@example.org",
+        name="Test User",
+        *,
+        admin=False,
+        verified=True,
+        organizer_of=None,
+        cochair_of=None,
+        focal_point_of=None,
+        locale="en",
+    ):
         with app.app_context():
-            user = User(email=email, name=name, password_hash=cheap, is_admin=admin,
-                        locale=locale, email_verified_at=utcnow() if verified else None)
+            user = User(
+                email=email,
+                name=name,
+                password_hash=cheap,
+                is_admin=admin,
+                locale=locale,
+                email_verified_at=utcnow() if verified else None,
+            )
             db.session.add(user)
             db.session.flush()
             if organizer_of is not None:
-                db.session.add(RoleGrant(user_id=user.id, event_id=organizer_of,
-                                         role=Role.ORGANIZER))
+                db.session.add(
+                    RoleGrant(user_id=user.id, event_id=organizer_of, role=Role.ORGANIZER)
+                )
             if cochair_of is not None:
                 event_id, code = cochair_of
-                db.session.add(RoleGrant(user_id=user.id, event_id=event_id,
-                                         role=Role.COCHAIR, focus_area_code=code))
+                db.session.add(
+                    RoleGrant(
+                        user_id=user.id, event_id=event_id, role=Role.COCHAIR, focus_area_code=code
+                    )
+                )
             if focal_point_of is not None:
                 event_id, organization_id = focal_point_of
-                db.session.add(RoleGrant(user_id=user.id, event_id=event_id,
-                                         role=Role.FOCAL_POINT,
-                                         organization_id=organization_id))
+                db.session.add(
+                    RoleGrant(
+                        user_id=user.id,
+                        event_id=event_id,
+                        role=Role.FOCAL_POINT,
+                        organization_id=organization_id,
+                    )
+                )
             db.session.commit()
             return user.id
 
@@ -154,10 +180,17 @@ def make_event(app):
     def make(acronym="WTDC-T", days=300, **fields):
         with app.app_context():
             opening = date.today() + timedelta(days=days)
-            event = Event(name=fields.pop("name", "Test Conference"), acronym=acronym,
-                          city="Geneva", country_iso2="CH", timezone="Europe/Zurich",
-                          opening_date=opening, closing_date=opening + timedelta(days=9),
-                          languages=["en", "zh"], **fields)
+            event = Event(
+                name=fields.pop("name", "Test Conference"),
+                acronym=acronym,
+                city="Geneva",
+                country_iso2="CH",
+                timezone="Europe/Zurich",
+                opening_date=opening,
+                closing_date=opening + timedelta(days=9),
+                languages=["en", "zh"],
+                **fields,
+            )
             db.session.add(event)
             db.session.commit()
             return event.id

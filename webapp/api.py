@@ -88,10 +88,13 @@ def page_args(max_per_page: int = 100) -> tuple[int, int]:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", 25))
     except ValueError:
-        raise ApiError(400, "page and per_page must be whole numbers.", "invalid_parameter")
+        raise ApiError(
+            400, "page and per_page must be whole numbers.", "invalid_parameter"
+        ) from None
     if page < 1 or not 1 <= per_page <= max_per_page:
         raise ApiError(
-            400, f"page must be 1 or more and per_page between 1 and {max_per_page}.",
+            400,
+            f"page must be 1 or more and per_page between 1 and {max_per_page}.",
             "invalid_parameter",
         )
     return page, per_page
@@ -144,9 +147,7 @@ def list_events():
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    return jsonify(
-        items=[event_json(e) for e in events], page=page, per_page=per_page, total=total
-    )
+    return jsonify(items=[event_json(e) for e in events], page=page, per_page=per_page, total=total)
 
 
 @bp.get("/events/<int:event_id>")

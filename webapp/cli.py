@@ -57,7 +57,7 @@ def clock_command(interval: int):
     while True:
         try:
             run_periodic()
-        except Exception as error:  # keep the clock alive; the next sweep retries
+        except Exception as error:  # noqa: BLE001 - keep the clock alive; the next sweep retries
             db.session.rollback()
             click.echo(f"sweep failed: {error}", err=True)
         time.sleep(interval)

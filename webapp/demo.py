@@ -39,8 +39,12 @@ DOMAIN = "demo.convene.test"
 #: (key, label, days relative to the opening, done?) — the secretariat's usual milestones.
 DEADLINES = [
     ("event.prep.regional_meetings", "Regional preparatory meetings completed", -420, True),
-    ("invitations.formal_letters", "Formal invitations to Member States and Sector Members",
-     -365, False),
+    (
+        "invitations.formal_letters",
+        "Formal invitations to Member States and Sector Members",
+        -365,
+        False,
+    ),
     ("event.expert_nominations", "Expert nominations for P2C focus areas", -240, False),
     ("sessions.cochairs_appointed", "Co-chairs of the four focus areas appointed", -200, False),
     ("registration.opens", "Registration opens", -150, False),
@@ -50,47 +54,127 @@ DEADLINES = [
     ("pledges.first_progress_reports", "First annual progress reports on pledges", 365, False),
 ]
 
-FIRST = ["Amina", "Carlos", "Mei", "Olga", "Youssef", "Priya", "Kwame", "Sofia", "Hiroshi",
-         "Fatima", "Liam", "Ana", "Tariq", "Elena", "Chen", "Nadia", "Samuel", "Isabel",
-         "Dmitri", "Aisha", "Lucas", "Zainab", "Ivan", "Maria", "Kofi", "Laila", "Jun",
-         "Grace", "Omar", "Ingrid"]
-LAST = ["Diallo", "Silva", "Wang", "Petrova", "El-Amin", "Sharma", "Mensah", "Rossi",
-        "Tanaka", "Haddad", "Murphy", "Costa", "Rahman", "Ivanova", "Li", "Benali", "Okafor",
-        "García", "Volkov", "Bello", "Martin", "Yusuf", "Smirnov", "Lopez", "Asante",
-        "Karimi", "Zhang", "Njoroge", "Farouk", "Larsen"]
+FIRST = [
+    "Amina",
+    "Carlos",
+    "Mei",
+    "Olga",
+    "Youssef",
+    "Priya",
+    "Kwame",
+    "Sofia",
+    "Hiroshi",
+    "Fatima",
+    "Liam",
+    "Ana",
+    "Tariq",
+    "Elena",
+    "Chen",
+    "Nadia",
+    "Samuel",
+    "Isabel",
+    "Dmitri",
+    "Aisha",
+    "Lucas",
+    "Zainab",
+    "Ivan",
+    "Maria",
+    "Kofi",
+    "Laila",
+    "Jun",
+    "Grace",
+    "Omar",
+    "Ingrid",
+]
+LAST = [
+    "Diallo",
+    "Silva",
+    "Wang",
+    "Petrova",
+    "El-Amin",
+    "Sharma",
+    "Mensah",
+    "Rossi",
+    "Tanaka",
+    "Haddad",
+    "Murphy",
+    "Costa",
+    "Rahman",
+    "Ivanova",
+    "Li",
+    "Benali",
+    "Okafor",
+    "García",
+    "Volkov",
+    "Bello",
+    "Martin",
+    "Yusuf",
+    "Smirnov",
+    "Lopez",
+    "Asante",
+    "Karimi",
+    "Zhang",
+    "Njoroge",
+    "Farouk",
+    "Larsen",
+]
 HONORIFICS = ["H.E. Mr", "H.E. Ms", "Dr", "Mr", "Ms", "Prof."]
 
 #: constituent group -> (membership, organization name patterns, functions)
 GROUPS = {
-    "MS_MIN": (MembershipCategory.MEMBER_STATE, ["Ministry of ICT of {c}"],
-               ["Minister of ICT", "Deputy Minister", "Head of Delegation"]),
-    "MS_SO": (MembershipCategory.MEMBER_STATE, ["Telecommunication Regulatory Authority of {c}",
-                                                "National ICT Agency of {c}"],
-              ["Director-General", "Head of Spectrum", "Senior Policy Officer"]),
-    "SM": (MembershipCategory.SECTOR_MEMBER, ["{c} Telecom", "Nimbus Networks {c}"],
-           ["Chief Executive Officer", "Head of Public Policy", "Chief Technology Officer"]),
-    "ACAD": (MembershipCategory.ACADEMIA, ["University of Technology of {c}"],
-             ["Professor", "Research Director"]),
-    "PRIV": (MembershipCategory.NON_MEMBER, ["Orbit Satellite Services", "Kiosk Digital",
-                                             "Baobab Cloud"],
-             ["Chief Executive Officer", "Vice-President, Emerging Markets"]),
-    "CSO": (MembershipCategory.NON_MEMBER, ["Connect the Unconnected Foundation",
-                                            "Digital Rights Alliance"],
-            ["Executive Director", "Programme Lead"]),
-    "UN": (MembershipCategory.NON_MEMBER, ["UNDP", "UNESCO", "UNICEF"],
-           ["Assistant Secretary-General", "Chief, Digital Policy"]),
+    "MS_MIN": (
+        MembershipCategory.MEMBER_STATE,
+        ["Ministry of ICT of {c}"],
+        ["Minister of ICT", "Deputy Minister", "Head of Delegation"],
+    ),
+    "MS_SO": (
+        MembershipCategory.MEMBER_STATE,
+        ["Telecommunication Regulatory Authority of {c}", "National ICT Agency of {c}"],
+        ["Director-General", "Head of Spectrum", "Senior Policy Officer"],
+    ),
+    "SM": (
+        MembershipCategory.SECTOR_MEMBER,
+        ["{c} Telecom", "Nimbus Networks {c}"],
+        ["Chief Executive Officer", "Head of Public Policy", "Chief Technology Officer"],
+    ),
+    "ACAD": (
+        MembershipCategory.ACADEMIA,
+        ["University of Technology of {c}"],
+        ["Professor", "Research Director"],
+    ),
+    "PRIV": (
+        MembershipCategory.NON_MEMBER,
+        ["Orbit Satellite Services", "Kiosk Digital", "Baobab Cloud"],
+        ["Chief Executive Officer", "Vice-President, Emerging Markets"],
+    ),
+    "CSO": (
+        MembershipCategory.NON_MEMBER,
+        ["Connect the Unconnected Foundation", "Digital Rights Alliance"],
+        ["Executive Director", "Programme Lead"],
+    ),
+    "UN": (
+        MembershipCategory.NON_MEMBER,
+        ["UNDP", "UNESCO", "UNICEF"],
+        ["Assistant Secretary-General", "Chief, Digital Policy"],
+    ),
     "IFI": (MembershipCategory.NON_MEMBER, ["World Bank"], ["Vice-President, Infrastructure"]),
-    "RDB": (MembershipCategory.NON_MEMBER, ["African Development Bank",
-                                            "Asian Development Bank"],
-            ["Director, ICT"]),
-    "DONOR": (MembershipCategory.NON_MEMBER, ["Open Horizons Foundation"],
-              ["Programme Director"]),
-    "YOUTH": (MembershipCategory.NON_MEMBER, ["Generation Connect Youth Network"],
-              ["Youth Envoy"]),
-    "RTO": (MembershipCategory.NON_MEMBER, ["Regional Telecommunication Organization of {r}"],
-            ["Secretary-General"]),
-    "CN": (MembershipCategory.NON_MEMBER, ["Village Mesh Cooperative of {c}"],
-           ["Network Coordinator"]),
+    "RDB": (
+        MembershipCategory.NON_MEMBER,
+        ["African Development Bank", "Asian Development Bank"],
+        ["Director, ICT"],
+    ),
+    "DONOR": (MembershipCategory.NON_MEMBER, ["Open Horizons Foundation"], ["Programme Director"]),
+    "YOUTH": (MembershipCategory.NON_MEMBER, ["Generation Connect Youth Network"], ["Youth Envoy"]),
+    "RTO": (
+        MembershipCategory.NON_MEMBER,
+        ["Regional Telecommunication Organization of {r}"],
+        ["Secretary-General"],
+    ),
+    "CN": (
+        MembershipCategory.NON_MEMBER,
+        ["Village Mesh Cooperative of {c}"],
+        ["Network Coordinator"],
+    ),
 }
 
 ACCOUNTS = [
@@ -146,16 +230,28 @@ def _deadlines(event: Event) -> None:
         if key in existing:
             continue
         source = key.split(".")[0]
-        deadline = Deadline(event=event, key=key, label=label, source=source,
-                            kind=DeadlineKind.RELATIVE, offset_days=offset)
+        deadline = Deadline(
+            event=event,
+            key=key,
+            label=label,
+            source=source,
+            kind=DeadlineKind.RELATIVE,
+            offset_days=offset,
+        )
         if done:
             deadline.completed_at = utcnow()
         db.session.add(deadline)
     if "event.prep.wtdc_dialogue" not in existing:
-        db.session.add(Deadline(event=event, key="event.prep.wtdc_dialogue",
-                                label="Comments on the draft declaration (fixed date)",
-                                source="event", kind=DeadlineKind.FIXED,
-                                fixed_date=event.opening_date - timedelta(days=90)))
+        db.session.add(
+            Deadline(
+                event=event,
+                key="event.prep.wtdc_dialogue",
+                label="Comments on the draft declaration (fixed date)",
+                source="event",
+                kind=DeadlineKind.FIXED,
+                fixed_date=event.opening_date - timedelta(days=90),
+            )
+        )
     db.session.flush()
 
 
@@ -165,9 +261,7 @@ def _directory(rng: random.Random) -> dict[str, Organization]:
     for country in countries:
         by_region.setdefault(country.region_code, []).append(country)
     regions = sorted(by_region)
-    orgs: dict[str, Organization] = {
-        o.name: o for o in db.session.scalars(select(Organization))
-    }
+    orgs: dict[str, Organization] = {o.name: o for o in db.session.scalars(select(Organization))}
     people = {p.email for p in db.session.scalars(select(Person))}
     serial = 0
     for group, (membership, patterns, functions) in GROUPS.items():
@@ -177,25 +271,33 @@ def _directory(rng: random.Random) -> dict[str, Organization]:
                 name = pattern.format(c=country.name_en, r=region)
                 org = orgs.get(name)
                 if org is None:
-                    org = Organization(name=name, constituent_group=group,
-                                       country_iso2=country.iso2, membership=membership)
+                    org = Organization(
+                        name=name,
+                        constituent_group=group,
+                        country_iso2=country.iso2,
+                        membership=membership,
+                    )
                     db.session.add(org)
                     orgs[name] = org
-                for _ in range(2 if group in ("MS_MIN", "UN", "IFI", "RDB") else 1):
+                for _ in range(4 if group in ("MS_MIN", "UN", "IFI", "RDB") else 3):
                     serial += 1
                     # Draw every random value before the existence check, so a second
                     # run draws the same sequence and finds the same people.
                     first, last = rng.choice(FIRST), rng.choice(LAST)
                     fields = dict(
-                        honorific=rng.choice(HONORIFICS), first_name=first, last_name=last,
-                        function=rng.choice(functions), gender=rng.choice("fm"),
+                        honorific=rng.choice(HONORIFICS),
+                        first_name=first,
+                        last_name=last,
+                        function=rng.choice(functions),
+                        gender=rng.choice("fm"),
                         languages=sorted({"en", rng.choice(["fr", "es", "ar", "ru", "zh"])}),
                     )
                     email = f"{first}.{last}.{serial}@{DOMAIN}".lower()
                     if email in people:
                         continue
-                    db.session.add(Person(email=email, organization=org,
-                                          country_iso2=country.iso2, **fields))
+                    db.session.add(
+                        Person(email=email, organization=org, country_iso2=country.iso2, **fields)
+                    )
                     people.add(email)
     db.session.flush()
     return orgs
@@ -209,14 +311,25 @@ def _accounts(event: Event, member: Organization) -> list[tuple[str, str]]:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             password_hash = password_hash or hash_password(PASSWORD)
-            user = User(email=email, name=name, password_hash=password_hash,
-                        email_verified_at=utcnow(), is_admin=(role == "admin"))
+            user = User(
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                email_verified_at=utcnow(),
+                is_admin=(role == "admin"),
+            )
             db.session.add(user)
             db.session.flush()
             first, _, last = name.partition(" ")
-            _get_or_create(Person, {"email": email}, first_name=first, last_name=last,
-                           user_id=user.id, organization=member if role == "focal_point"
-                           else None, country_iso2=member.country_iso2)
+            _get_or_create(
+                Person,
+                {"email": email},
+                first_name=first,
+                last_name=last,
+                user_id=user.id,
+                organization=member if role == "focal_point" else None,
+                country_iso2=member.country_iso2,
+            )
         scope = {}
         if role == "organizer":
             scope = {"role": Role.ORGANIZER}
@@ -236,12 +349,19 @@ def _welcome_mail(event: Event) -> None:
 
     email = f"participant@{DOMAIN}"
     exists = db.session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.to_email == email,
-                                       OutboxMessage.template == "demo/welcome")
+        select(OutboxMessage.id).where(
+            OutboxMessage.to_email == email, OutboxMessage.template == "demo/welcome"
+        )
     )
     if exists is None:
-        mail.send(email, "demo/welcome", to_name="Paul Participant", event_id=event.id,
-                  event_name=event.name, acronym=event.acronym)
+        mail.send(
+            email,
+            "demo/welcome",
+            to_name="Paul Participant",
+            event_id=event.id,
+            event_name=event.name,
+            acronym=event.acronym,
+        )
 
 
 def load_demo(today: date | None = None) -> str:
@@ -251,7 +371,11 @@ def load_demo(today: date | None = None) -> str:
     event = _event(today)
     _deadlines(event)
     orgs = _directory(random.Random(2027))
-    member = next(o for o in orgs.values() if o.membership == MembershipCategory.MEMBER_STATE)
+    # The lowest id, so every run picks the same member whatever order the rows came in.
+    member = min(
+        (o for o in orgs.values() if o.membership == MembershipCategory.MEMBER_STATE),
+        key=lambda o: o.id,
+    )
     accounts = _accounts(event, member)
     _welcome_mail(event)
     people = db.session.scalar(select(db.func.count(Person.id)))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select, update
@@ -151,7 +152,7 @@ def _execute(job_id: int) -> None:
     run = db.session.get(JobRun, job_id)
     try:
         JOBS[run.name](Progress(run), **run.args)
-    except Exception as error:  # a failed job is recorded, never lost silently
+    except Exception as error:  # noqa: BLE001 - a failed job is recorded, never lost silently
         db.session.rollback()
         run = db.session.get(JobRun, job_id)
         run.state = JobState.FAILED

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import urllib.error
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
@@ -158,23 +159,29 @@ def payloads(messages: list[OutboxMessage]) -> Iterable[tuple[list[OutboxMessage
         (small if size <= SUBSTITUTION_LIMIT else large).append(message)
     for start in range(0, len(small), BATCH_SIZE):
         chunk = small[start : start + BATCH_SIZE]
-        yield chunk, {
-            "from": sender,
-            "personalizations": [_personalization(m, inline=False) for m in chunk],
-            "content": [
-                {"type": "text/plain", "value": "-text-"},
-                {"type": "text/html", "value": "-html-"},
-            ],
-        }
+        yield (
+            chunk,
+            {
+                "from": sender,
+                "personalizations": [_personalization(m, inline=False) for m in chunk],
+                "content": [
+                    {"type": "text/plain", "value": "-text-"},
+                    {"type": "text/html", "value": "-html-"},
+                ],
+            },
+        )
     for message in large:
-        yield [message], {
-            "from": sender,
-            "personalizations": [_personalization(message, inline=True)],
-            "content": [
-                {"type": "text/plain", "value": message.body_text},
-                {"type": "text/html", "value": message.body_html},
-            ],
-        }
+        yield (
+            [message],
+            {
+                "from": sender,
+                "personalizations": [_personalization(message, inline=True)],
+                "content": [
+                    {"type": "text/plain", "value": message.body_text},
+                    {"type": "text/html", "value": message.body_html},
+                ],
+            },
+        )
 
 
 def _is_retryable(error: Exception) -> bool:
@@ -209,7 +216,7 @@ def deliver_pending(limit: int = 5000, progress=None) -> dict[str, int]:
     for chunk, payload in payloads(messages):
         try:
             client.client.mail.send.post(request_body=payload)
-        except Exception as error:  # the client raises HTTPError subclasses and URLError
+        except Exception as error:  # noqa: BLE001 - the client raises HTTPError subclasses and URLError
             _fail(chunk, error)
             for message in chunk:
                 counts["retry" if message.state == OutboxState.QUEUED else "failed"] += 1

@@ -7,7 +7,8 @@ and even its existence is not for this user.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort
 from flask_login import current_user

@@ -13,6 +13,7 @@ from . import permissions
 
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+
     @app.context_processor
     def _globals():
         # Outside a request (mail rendered by a job or the CLI) there is no current user.

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import make_test_config
 from webapp import create_app
+from webapp.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -22,9 +23,14 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app with CSRF on, served in a thread on a free port; yields its base URL."""
-    live = create_app(make_test_config(app.config["SQLALCHEMY_DATABASE_URI"],
-                                  WTF_CSRF_ENABLED=True, JOBS_MODE="thread",
-                                  BASE_URL="http://127.0.0.1"))
+    live = create_app(
+        make_test_config(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            WTF_CSRF_ENABLED=True,
+            JOBS_MODE="thread",
+            BASE_URL="http://127.0.0.1",
+        )
+    )
     server = make_server("127.0.0.1", 0, live, threaded=True)
     port = server.server_port
     live.config["BASE_URL"] = f"http://127.0.0.1:{port}"
@@ -32,6 +38,8 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+    with live.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +54,16 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()
@@ -65,8 +80,9 @@ def page(browser, live_server):
         outside.append(route.request.url)
         route.abort()
 
-    context.route(lambda url: not url.startswith(live_server) and not url.startswith("data:"),
-                  guard)
+    context.route(
+        lambda url: not url.startswith(live_server) and not url.startswith("data:"), guard
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

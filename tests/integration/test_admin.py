@@ -36,15 +36,21 @@ def grants(app, event_id):
     """(email, role, focus area, organization id) of the event's grants."""
     with app.app_context():
         rows = db.session.scalars(select(RoleGrant).where(RoleGrant.event_id == event_id))
-        return {(g.user.email, g.role.value, g.focus_area_code, g.organization_id)
-                for g in rows}
+        return {(g.user.email, g.role.value, g.focus_area_code, g.organization_id) for g in rows}
 
 
 def queue_mail(app, event_id, to="guest@x.org", **context):
     """A message of `event_id` in the outbox, rendered from a real template; returns its id."""
     with app.test_request_context():
-        message = mail.send(to, "auth/reset_password", to_name="Gus Guest", event_id=event_id,
-                            link="http://localhost/reset/abc", hours=2, **context)
+        message = mail.send(
+            to,
+            "auth/reset_password",
+            to_name="Gus Guest",
+            event_id=event_id,
+            link="http://localhost/reset/abc",
+            hours=2,
+            **context,
+        )
         db.session.commit()
         return message.id
 
@@ -52,8 +58,14 @@ def queue_mail(app, event_id, to="guest@x.org", **context):
 def make_job(app, **fields):
     """A job run half done; returns its id."""
     with app.app_context():
-        run = JobRun(name="invitations.wave", state=JobState.RUNNING, done=5, total=10,
-                     message="5 of 10", **fields)
+        run = JobRun(
+            name="invitations.wave",
+            state=JobState.RUNNING,
+            done=5,
+            total=10,
+            message="5 of 10",
+            **fields,
+        )
         db.session.add(run)
         db.session.commit()
         return run.id
@@ -67,23 +79,31 @@ def test_grant_and_revoke_through_the_page(app, client, make_user, organizer):
     page = client.get(f"/events/{organizer}/roles")
     assert page.status_code == 200
     assert "Olga Organizer" in page.get_data(as_text=True)
-    response = client.post(f"/events/{organizer}/roles",
-                           data={"email": "new@x.org", "role": "cochair",
-                                 "focus_area": "VALUE_CREATION"})
+    response = client.post(
+        f"/events/{organizer}/roles",
+        data={"email": "new@x.org", "role": "cochair", "focus_area": "VALUE_CREATION"},
+    )
     assert response.status_code == 302
     assert ("new@x.org", "cochair", "VALUE_CREATION", None) in grants(app, organizer)
     body = client.get(f"/events/{organizer}/roles").get_data(as_text=True)
     assert "Nia New" in body and "Building digital ecosystems" in body
     with app.app_context():
-        grant_id = db.session.scalar(select(RoleGrant.id).join(RoleGrant.user).where(
-            RoleGrant.focus_area_code == "VALUE_CREATION"))
+        grant_id = db.session.scalar(
+            select(RoleGrant.id)
+            .join(RoleGrant.user)
+            .where(RoleGrant.focus_area_code == "VALUE_CREATION")
+        )
     response = client.post(f"/events/{organizer}/roles/{grant_id}/revoke")
     assert response.status_code == 302
     assert grants(app, organizer) == {("o@x.org", "organizer", None, None)}
     with app.app_context():
-        actions = list(db.session.scalars(
-            select(AuditEntry.action).where(AuditEntry.event_id == organizer)
-            .order_by(AuditEntry.id)))
+        actions = list(
+            db.session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.event_id == organizer)
+                .order_by(AuditEntry.id)
+            )
+        )
     assert actions == ["role.granted", "role.revoked"]
 
 
@@ -95,9 +115,10 @@ def test_grant_focal_point_for_member_organization(app, client, make_user, organ
         db.session.commit()
         org_id = org.id
     assert "Ruritania" in client.get(f"/events/{organizer}/roles").get_data(as_text=True)
-    response = client.post(f"/events/{organizer}/roles",
-                           data={"email": "fp@x.org", "role": "focal_point",
-                                 "organization": str(org_id)})
+    response = client.post(
+        f"/events/{organizer}/roles",
+        data={"email": "fp@x.org", "role": "focal_point", "organization": str(org_id)},
+    )
     assert response.status_code == 302
     assert ("fp@x.org", "focal_point", None, org_id) in grants(app, organizer)
 
@@ -128,8 +149,9 @@ def test_grant_bad_input(app, client, make_user, organizer, data, message):
 
 
 def test_duplicate_grant_refused(app, client, organizer):
-    response = client.post(f"/events/{organizer}/roles",
-                           data={"email": "o@x.org", "role": "organizer"})
+    response = client.post(
+        f"/events/{organizer}/roles", data={"email": "o@x.org", "role": "organizer"}
+    )
     assert response.status_code == 400
     assert "already has this role" in response.get_data(as_text=True)
 
@@ -190,8 +212,7 @@ def event_a_with_data(app, two_events, make_user):
 
 
 @pytest.mark.parametrize("index", range(len(_urls(0, 0, 0))))
-def test_participant_gets_403_everywhere(app, client, make_user, login, event_a_with_data,
-                                         index):
+def test_participant_gets_403_everywhere(app, client, make_user, login, event_a_with_data, index):
     make_user("p@x.org")
     login("p@x.org")
     method, url = _urls(*event_a_with_data)[index]
@@ -201,8 +222,9 @@ def test_participant_gets_403_everywhere(app, client, make_user, login, event_a_
 
 
 @pytest.mark.parametrize("index", EVENT_PAGES)
-def test_organizer_of_b_gets_403_on_a(app, client, make_user, login, two_events,
-                                      event_a_with_data, index):
+def test_organizer_of_b_gets_403_on_a(
+    app, client, make_user, login, two_events, event_a_with_data, index
+):
     make_user("ob@x.org", organizer_of=two_events[1])
     login("ob@x.org")
     method, url = _urls(*event_a_with_data)[index]
@@ -295,8 +317,9 @@ def test_audit_filter_and_csv(app, client, make_user, organizer):
     assert "role.granted" in body and "invitation.sent" not in body
     body = client.get(f"/events/{organizer}/audit?actor=o@x").get_data(as_text=True)
     assert "role.granted" in body and "invitation.sent" not in body
-    body = client.get(f"/events/{organizer}/audit?date_from=2000-01-01&date_to=2000-01-02"
-                      ).get_data(as_text=True)
+    body = client.get(
+        f"/events/{organizer}/audit?date_from=2000-01-01&date_to=2000-01-02"
+    ).get_data(as_text=True)
     assert "No entries match" in body
     bad = client.get(f"/events/{organizer}/audit?date_from=2020-02-02&date_to=2020-01-01")
     assert bad.status_code == 400 and "before the start date" in bad.get_data(as_text=True)
@@ -326,8 +349,15 @@ def test_job_progress_json_and_page(app, client, make_user, login, organizer):
     job_id = make_job(app, event_id=organizer)
     response = client.get(f"/jobs/{job_id}", headers={"Accept": "application/json"})
     assert response.status_code == 200
-    assert response.get_json() == {"id": job_id, "name": "invitations.wave", "state": "running",
-                                   "done": 5, "total": 10, "percent": 50, "message": "5 of 10"}
+    assert response.get_json() == {
+        "id": job_id,
+        "name": "invitations.wave",
+        "state": "running",
+        "done": 5,
+        "total": 10,
+        "percent": 50,
+        "message": "5 of 10",
+    }
     assert client.get(f"/jobs/{job_id}?format=json").get_json()["percent"] == 50
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert 'data-job-url="/jobs/' in page and 'value="50"' in page
@@ -348,8 +378,7 @@ def test_job_visible_to_creator_not_to_strangers(app, client, make_user, login):
 
 def test_job_of_other_event_is_404(app, client, two_events, organizer):
     job_id = make_job(app, event_id=two_events[1])
-    assert client.get(f"/jobs/{job_id}", headers={"Accept": "application/json"}
-                      ).status_code == 404
+    assert client.get(f"/jobs/{job_id}", headers={"Accept": "application/json"}).status_code == 404
 
 
 # --- query counts -------------------------------------------------------------------------
@@ -387,8 +416,11 @@ def test_pages_do_not_query_per_row(app, client, make_user, organizer):
         for i in range(start, start + n):
             queue_mail(app, organizer, to=f"m{i}@x.org")
 
-    pages = [f"/events/{organizer}/roles", f"/events/{organizer}/audit",
-             f"/events/{organizer}/outbox"]
+    pages = [
+        f"/events/{organizer}/roles",
+        f"/events/{organizer}/audit",
+        f"/events/{organizer}/outbox",
+    ]
     add_rows(0, 2)
     few = [_queries(app, lambda url=url: client.get(url)) for url in pages]
     add_rows(2, 10)

@@ -9,8 +9,13 @@ from webapp.extensions import db
 
 
 def signup(client, email="new@example.org", password="a-long-password", **extra):
-    data = {"name": "New Person", "email": email, "password": password, "confirm": password,
-            "locale": "en"} | extra
+    data = {
+        "name": "New Person",
+        "email": email,
+        "password": password,
+        "confirm": password,
+        "locale": "en",
+    } | extra
     return client.post("/account/signup", data=data)
 
 
@@ -22,16 +27,18 @@ def test_signup_verify_login(app, client):
     assert message.template == "auth/verify_email"
     assert message.state == "kept"
     # Not verified yet: login refused with a way to resend.
-    response = client.post("/account/login", data={"email": "new@example.org",
-                                                   "password": "a-long-password"})
+    response = client.post(
+        "/account/login", data={"email": "new@example.org", "password": "a-long-password"}
+    )
     assert response.status_code == 400
     assert "confirm your email" in response.get_data(as_text=True)
     response = client.get(link_in(message))
     assert response.status_code == 302
     # The link is single-use.
     assert client.get(link_in(message)).status_code == 400
-    response = client.post("/account/login", data={"email": "NEW@example.org ",
-                                                   "password": "a-long-password"})
+    response = client.post(
+        "/account/login", data={"email": "NEW@example.org ", "password": "a-long-password"}
+    )
     assert response.status_code == 302
     assert "Log out" in client.get("/").get_data(as_text=True)
 
@@ -78,9 +85,12 @@ def test_login_rate_limited(app, client, make_user):
     make_user("known@example.org")
     app.config["RATELIMIT_LOGIN"] = "3 per minute"
     try:
-        codes = [client.post("/account/login", data={"email": "known@example.org",
-                                                     "password": "wrong"}).status_code
-                 for _ in range(5)]
+        codes = [
+            client.post(
+                "/account/login", data={"email": "known@example.org", "password": "wrong"}
+            ).status_code
+            for _ in range(5)
+        ]
     finally:
         app.config["RATELIMIT_LOGIN"] = "1000 per minute"
     assert codes[:3] == [400, 400, 400]
@@ -91,19 +101,29 @@ def test_password_reset_flow(app, client, make_user):
     make_user("forgot@example.org")
     response = client.post("/account/forgot", data={"email": "forgot@example.org"})
     unknown = client.post("/account/forgot", data={"email": "ghost@example.org"})
-    assert response.get_data(as_text=True).replace("forgot@", "X@") == \
-        unknown.get_data(as_text=True).replace("ghost@", "X@")
+    assert response.get_data(as_text=True).replace("forgot@", "X@") == unknown.get_data(
+        as_text=True
+    ).replace("ghost@", "X@")
     [message] = outbox(app, "forgot@example.org")
     path = link_in(message)
     assert client.get(path).status_code == 200
-    response = client.post(path, data={"password": "brand-new-password",
-                                       "confirm": "brand-new-password"})
+    response = client.post(
+        path, data={"password": "brand-new-password", "confirm": "brand-new-password"}
+    )
     assert response.status_code == 302
     assert client.get(path).status_code == 400  # used
-    assert client.post("/account/login", data={"email": "forgot@example.org",
-                                               "password": PASSWORD}).status_code == 400
-    assert client.post("/account/login", data={"email": "forgot@example.org",
-                                               "password": "brand-new-password"}).status_code == 302
+    assert (
+        client.post(
+            "/account/login", data={"email": "forgot@example.org", "password": PASSWORD}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/account/login", data={"email": "forgot@example.org", "password": "brand-new-password"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"user.password_reset_requested", "user.password_reset"} <= actions
@@ -129,18 +149,32 @@ def test_reset_link_expired(app, client, make_user):
 def test_change_password_and_email(app, client, make_user, login):
     make_user("me@example.org")
     login("me@example.org")
-    bad = client.post("/account/", data={"form": "password", "pw-current": "wrong-one",
-                                         "pw-password": "another-password",
-                                         "pw-confirm": "another-password"})
+    bad = client.post(
+        "/account/",
+        data={
+            "form": "password",
+            "pw-current": "wrong-one",
+            "pw-password": "another-password",
+            "pw-confirm": "another-password",
+        },
+    )
     assert bad.status_code == 400
     assert "current password is not correct" in bad.get_data(as_text=True)
-    ok = client.post("/account/", data={"form": "password", "pw-current": PASSWORD,
-                                        "pw-password": "another-password",
-                                        "pw-confirm": "another-password"})
+    ok = client.post(
+        "/account/",
+        data={
+            "form": "password",
+            "pw-current": PASSWORD,
+            "pw-password": "another-password",
+            "pw-confirm": "another-password",
+        },
+    )
     assert ok.status_code == 302
     assert client.get("/account/").status_code == 200  # still logged in
-    response = client.post("/account/", data={"form": "email", "em-new_email": "me2@example.org",
-                                              "em-current": "another-password"})
+    response = client.post(
+        "/account/",
+        data={"form": "email", "em-new_email": "me2@example.org", "em-current": "another-password"},
+    )
     assert response.status_code == 302
     [message] = outbox(app, "me2@example.org")
     assert client.get(link_in(message)).status_code == 302
@@ -151,8 +185,9 @@ def test_change_password_and_email(app, client, make_user, login):
 def test_preferred_language_switches_pages(app, client, make_user, login):
     make_user("zh@example.org")
     login("zh@example.org")
-    response = client.post("/account/", data={"form": "prefs", "prefs-name": "Zhang",
-                                              "prefs-locale": "zh"})
+    response = client.post(
+        "/account/", data={"form": "prefs", "prefs-name": "Zhang", "prefs-locale": "zh"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(User.locale)) == "zh"

@@ -21,8 +21,14 @@ def sendgrid(app):
 
 def _send(n=1, **kw):
     for i in range(n):
-        mail.send(f"p{i}@example.org", "auth/verify_email", to_name=f"P {i}",
-                  link=f"http://x/{i}", hours=48, **kw)
+        mail.send(
+            f"p{i}@example.org",
+            "auth/verify_email",
+            to_name=f"P {i}",
+            link=f"http://x/{i}",
+            hours=48,
+            **kw,
+        )
 
 
 def test_without_provider_messages_are_kept(app, ctx):
@@ -140,5 +146,6 @@ def test_deliver_twice_sends_once(app, ctx, sendgrid):
     db.session.commit()
     mail.deliver_pending()
     assert len(sendgrid.personalizations) == 3
-    assert db.session.scalar(select(func.count()).where(
-        OutboxMessage.state == OutboxState.SENT)) == 3
+    assert (
+        db.session.scalar(select(func.count()).where(OutboxMessage.state == OutboxState.SENT)) == 3
+    )

@@ -38,15 +38,17 @@ def empty_database_url(tmp_path):
 def test_upgrade_matches_models_and_downgrades(empty_database_url):
     app = create_app(make_test_config(empty_database_url))
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as connection:
-            diff = compare_metadata(
-                MigrationContext.configure(connection, opts={"compare_type": True}),
-                Base.metadata,
-            )
-        assert diff == [], f"models and migrations differ; run `flask db migrate`: {diff}"
-        downgrade(revision="base")
-        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        upgrade()
-        assert "event" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
+        try:
+            upgrade()
+            with db.engine.connect() as connection:
+                diff = compare_metadata(
+                    MigrationContext.configure(connection, opts={"compare_type": True}),
+                    Base.metadata,
+                )
+            assert diff == [], f"models and migrations differ; run `flask db migrate`: {diff}"
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            upgrade()
+            assert "event" in inspect(db.engine).get_table_names()
+        finally:
+            db.engine.dispose()

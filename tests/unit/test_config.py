@@ -7,8 +7,16 @@ from webapp.config import ConfigError, from_environment
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SENDGRID_API_KEY", "BASE_URL",
-                 "SERVER_NAME", "CONVENE_ENV", "SENDGRID_API_HOST"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "SENDGRID_API_KEY",
+        "BASE_URL",
+        "SERVER_NAME",
+        "CONVENE_ENV",
+        "SENDGRID_API_HOST",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -26,8 +34,10 @@ def test_embedded_defaults(env, tmp_path):
 
 def test_postgres_url_gets_the_driver(env, tmp_path):
     env.setenv("DATABASE_URL", "postgres://u:p@db:5432/convene")
-    assert from_environment(tmp_path)["SQLALCHEMY_DATABASE_URI"] == \
-        "postgresql+psycopg://u:p@db:5432/convene"
+    assert (
+        from_environment(tmp_path)["SQLALCHEMY_DATABASE_URI"]
+        == "postgresql+psycopg://u:p@db:5432/convene"
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,8 +45,10 @@ def test_postgres_url_gets_the_driver(env, tmp_path):
     [
         ({"CONVENE_ENV": "production"}, "SECRET_KEY is required"),
         ({"CONVENE_ENV": "production", "SECRET_KEY": "x" * 40}, "BASE_URL"),
-        ({"CONVENE_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://c.org"},
-         "REDIS_URL is required"),
+        (
+            {"CONVENE_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://c.org"},
+            "REDIS_URL is required",
+        ),
         ({"SECRET_KEY": "short"}, "at least 16"),
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL"),

@@ -11,7 +11,10 @@ from webapp.directory.importing import ImportRefused, import_people
 from webapp.directory.services import DirectoryError
 from webapp.extensions import db
 
-HEADER = "email,honorific,first_name,last_name,function,organization,constituent_group,membership,country,languages,gender"
+HEADER = (
+    "email,honorific,first_name,last_name,function,organization,constituent_group,"
+    "membership,country,languages,gender"
+)
 
 
 def csv_bytes(*lines: str, header: str = HEADER) -> bytes:
@@ -44,13 +47,16 @@ def statements(app):
 
 
 def test_good_rows_kept_and_bad_rows_reported_with_line_and_reason(ctx):
-    report = import_people(csv_bytes(
-        "a@x.org,Ms,Ana,Silva,Director,Anatel,MS_SO,member_state,BR,pt,f",  # 2: pt
-        "b@x.org,Mr,Bo,,Engineer,,,,,,",                                  # 3: no last name
-        "c@x.org,,Cy,Chen,,,,,CN,zh en,",                                 # 4: good
-        "not-an-email,,Di,Diaz,,,,,,,",                                   # 5: bad email
-        "e@x.org,,Ed,Eze,,,,,NG,,m",                                      # 6: good
-    ), actor=None)
+    report = import_people(
+        csv_bytes(
+            "a@x.org,Ms,Ana,Silva,Director,Anatel,MS_SO,member_state,BR,pt,f",  # 2: pt
+            "b@x.org,Mr,Bo,,Engineer,,,,,,",  # 3: no last name
+            "c@x.org,,Cy,Chen,,,,,CN,zh en,",  # 4: good
+            "not-an-email,,Di,Diaz,,,,,,,",  # 5: bad email
+            "e@x.org,,Ed,Eze,,,,,NG,,m",  # 6: good
+        ),
+        actor=None,
+    )
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert [line for line, _ in report.errors] == [2, 3, 5]
     reasons = dict(report.errors)
@@ -62,22 +68,28 @@ def test_good_rows_kept_and_bad_rows_reported_with_line_and_reason(ctx):
 
 
 def test_line_numbers_count_blank_rows_but_not_quoted_line_breaks(ctx):
-    report = import_people(csv_bytes(
-        'a@x.org,,,Ames,"Head of\nUnit",,,,,,',  # row 2 spans two text lines
-        "",                                      # row 3, blank: skipped silently
-        "b@x.org,,,,,,,,,,",                     # row 4: no last name
-    ), actor=None)
+    report = import_people(
+        csv_bytes(
+            'a@x.org,,,Ames,"Head of\nUnit",,,,,,',  # row 2 spans two text lines
+            "",  # row 3, blank: skipped silently
+            "b@x.org,,,,,,,,,,",  # row 4: no last name
+        ),
+        actor=None,
+    )
     assert report.created == 1
     assert report.errors == [(4, "The last name is missing.")]
     assert people()["a@x.org"].function == "Head of\nUnit"
 
 
 def test_duplicate_emails_in_one_file_merge_later_values_win(ctx):
-    report = import_people(csv_bytes(
-        "dup@x.org,Dr,Dana,Dupont,Adviser,,,,FR,fr,f",
-        "x@x.org,,,Other,,,,,,,",
-        "DUP@x.org,,,Dupont,Senior Adviser,,,,,en,",
-    ), actor=None)
+    report = import_people(
+        csv_bytes(
+            "dup@x.org,Dr,Dana,Dupont,Adviser,,,,FR,fr,f",
+            "x@x.org,,,Other,,,,,,,",
+            "DUP@x.org,,,Dupont,Senior Adviser,,,,,en,",
+        ),
+        actor=None,
+    )
     assert (report.created, report.merged_in_file) == (2, 1)
     person = people()["dup@x.org"]
     assert person.function == "Senior Adviser"  # later non-empty value wins
@@ -87,13 +99,22 @@ def test_duplicate_emails_in_one_file_merge_later_values_win(ctx):
 
 
 def test_existing_person_matched_by_email_case_insensitive(ctx):
-    existing = services.create_person(actor=None, last_name="Ngugi", first_name="Wanjiru",
-                                      email="W.Ngugi@example.org", function="Analyst",
-                                      country_iso2="KE", languages=["en"])
+    existing = services.create_person(
+        actor=None,
+        last_name="Ngugi",
+        first_name="Wanjiru",
+        email="W.Ngugi@example.org",
+        function="Analyst",
+        country_iso2="KE",
+        languages=["en"],
+    )
     assert existing.email == "w.ngugi@example.org"
-    report = import_people(csv_bytes(
-        "W.NGUGI@EXAMPLE.ORG,,,Ngugi,Director,,,,,,",
-    ), actor=None)
+    report = import_people(
+        csv_bytes(
+            "W.NGUGI@EXAMPLE.ORG,,,Ngugi,Director,,,,,,",
+        ),
+        actor=None,
+    )
     assert (report.created, report.updated) == (0, 1)
     person = people()["w.ngugi@example.org"]
     assert person.id == existing.id
@@ -111,8 +132,10 @@ def test_rows_without_email_are_created_not_merged(ctx):
 
 
 def test_bom_and_semicolon_files(ctx):
-    data = ("\ufeff" + HEADER.replace(",", ";") + "\n"
-            "s@x.org;;Sé;Séverin;;Union Postale;UN;non_member;Suisse;fr,en;\n")
+    data = (
+        "\ufeff" + HEADER.replace(",", ";") + "\n"
+        "s@x.org;;Sé;Séverin;;Union Postale;UN;non_member;Suisse;fr,en;\n"
+    )
     report = import_people(data.replace("Suisse", "CH").encode("utf-8"), actor=None)
     assert report.created == 1 and not report.errors
     person = people()["s@x.org"]
@@ -166,20 +189,28 @@ def test_unusable_files_are_refused_and_nothing_is_imported(ctx, data, message):
 
 
 def test_organizations_matched_by_name_case_insensitive_or_created(ctx):
-    itu = services.create_organization(actor=None, name="International Telecommunication Union",
-                                       constituent_group="UN")
-    report = import_people(csv_bytes(
-        "a@x.org,,,Ames,,INTERNATIONAL  telecommunication union,,,,,",
-        "b@x.org,,,Bell,,New Org,PRIV,sector_member,KE,,",
-        "c@x.org,,,Cole,,new org,,,,,",
-    ), actor=None)
+    itu = services.create_organization(
+        actor=None, name="International Telecommunication Union", constituent_group="UN"
+    )
+    report = import_people(
+        csv_bytes(
+            "a@x.org,,,Ames,,INTERNATIONAL  telecommunication union,,,,,",
+            "b@x.org,,,Bell,,New Org,PRIV,sector_member,KE,,",
+            "c@x.org,,,Cole,,new org,,,,,",
+        ),
+        actor=None,
+    )
     assert report.organizations_created == 1
     found = people()
     assert found["a@x.org"].organization_id == itu.id
     assert found["b@x.org"].organization_id == found["c@x.org"].organization_id
     new = found["b@x.org"].organization
     assert (new.name, new.constituent_group, new.membership, new.country_iso2) == (
-        "New Org", "PRIV", MembershipCategory.SECTOR_MEMBER, "KE")
+        "New Org",
+        "PRIV",
+        MembershipCategory.SECTOR_MEMBER,
+        "KE",
+    )
     assert count(Organization) == 2
 
 
@@ -208,11 +239,20 @@ def test_query_count_does_not_grow_with_rows(ctx, statements):
 
 
 def test_export_round_trips_and_guards_formulas(ctx):
-    org = services.create_organization(actor=None, name="=HYPERLINK(\"x\")", constituent_group="CSO",
-                                       country_iso2="KE")
-    services.create_person(actor=None, last_name="Otieno", first_name="-Ann", email="o@x.org",
-                           organization_id=org.id, country_iso2="KE", languages=["en", "fr"],
-                           gender="f", function="+1 voice")
+    org = services.create_organization(
+        actor=None, name='=HYPERLINK("x")', constituent_group="CSO", country_iso2="KE"
+    )
+    services.create_person(
+        actor=None,
+        last_name="Otieno",
+        first_name="-Ann",
+        email="o@x.org",
+        organization_id=org.id,
+        country_iso2="KE",
+        languages=["en", "fr"],
+        gender="f",
+        function="+1 voice",
+    )
     text = importing.people_csv(services.iter_people(services.Filters()))
     assert text.startswith("\ufeff" + HEADER)
     assert "'=HYPERLINK" in text and "'-Ann" in text and "'+1 voice" in text
@@ -280,9 +320,13 @@ def test_search_people_text_filters_and_one_items_query(ctx, statements):
     un = services.create_organization(actor=None, name="UNICEF", constituent_group="UN")
     priv = services.create_organization(actor=None, name="Acme 100%", constituent_group="PRIV")
     for i in range(30):
-        services.create_person(actor=None, last_name=f"Kim{i:02}", email=f"k{i}@x.org",
-                               country_iso2="KR" if i % 2 else "FR",
-                               organization_id=un.id if i % 3 else priv.id)
+        services.create_person(
+            actor=None,
+            last_name=f"Kim{i:02}",
+            email=f"k{i}@x.org",
+            country_iso2="KR" if i % 2 else "FR",
+            organization_id=un.id if i % 3 else priv.id,
+        )
     db.session.flush()
     statements.clear()
     page = services.search_people("KIM", page=2, per_page=10)
@@ -302,8 +346,9 @@ def test_search_people_text_filters_and_one_items_query(ctx, statements):
 
 
 def test_search_organizations_with_people_counts(ctx):
-    org = services.create_organization(actor=None, name="Digital Org", country_iso2="KE",
-                                       constituent_group="CSO")
+    org = services.create_organization(
+        actor=None, name="Digital Org", country_iso2="KE", constituent_group="CSO"
+    )
     services.create_organization(actor=None, name="Empty Org")
     for i in range(3):
         services.create_person(actor=None, last_name=f"P{i}", organization_id=org.id)

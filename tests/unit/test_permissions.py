@@ -72,7 +72,7 @@ MATRIX = [
 
 
 def resolve(world, key):
-    """"a" -> event A; "a/ACCESS" -> (event A, code); "a/x" -> (event A, org X id)."""
+    """ "a" -> event A; "a/ACCESS" -> (event A, code); "a/x" -> (event A, org X id)."""
     if key is None:
         return None
     event_key, _, scope = key.partition("/")

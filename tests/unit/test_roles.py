@@ -27,16 +27,25 @@ def setup(ctx, make_user, make_event):
     other = Organization(name="Some University", membership=MembershipCategory.ACADEMIA)
     db.session.add_all([member, other])
     db.session.commit()
-    return {"event": event, "organizer": organizer, "person": person, "member": member,
-            "other": other}
+    return {
+        "event": event,
+        "organizer": organizer,
+        "person": person,
+        "member": member,
+        "other": other,
+    }
 
 
 def test_grant_cochair_records_audit(setup):
     s = setup
-    grant = services.grant_role(s["organizer"], s["event"], " Person@X.org ", "cochair",
-                                focus_area_code="access")
-    assert (grant.user_id, grant.role, grant.focus_area_code) == (s["person"].id, Role.COCHAIR,
-                                                                  "ACCESS")
+    grant = services.grant_role(
+        s["organizer"], s["event"], " Person@X.org ", "cochair", focus_area_code="access"
+    )
+    assert (grant.user_id, grant.role, grant.focus_area_code) == (
+        s["person"].id,
+        Role.COCHAIR,
+        "ACCESS",
+    )
     assert grant.granted_by_id == s["organizer"].id
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "role.granted"))
     assert entry.event_id == s["event"].id
@@ -46,16 +55,23 @@ def test_grant_cochair_records_audit(setup):
 
 def test_grant_focal_point_for_member(setup):
     s = setup
-    grant = services.grant_role(s["organizer"], s["event"], "person@x.org", Role.FOCAL_POINT,
-                                organization_id=s["member"].id)
+    grant = services.grant_role(
+        s["organizer"], s["event"], "person@x.org", Role.FOCAL_POINT, organization_id=s["member"].id
+    )
     assert grant.organization_id == s["member"].id
     assert grant.focus_area_code is None
 
 
 def test_scope_of_another_role_is_dropped(setup):
     s = setup
-    grant = services.grant_role(s["organizer"], s["event"], "person@x.org", "organizer",
-                                focus_area_code="ACCESS", organization_id=s["member"].id)
+    grant = services.grant_role(
+        s["organizer"],
+        s["event"],
+        "person@x.org",
+        "organizer",
+        focus_area_code="ACCESS",
+        organization_id=s["member"].id,
+    )
     assert (grant.focus_area_code, grant.organization_id) == (None, None)
 
 
@@ -76,8 +92,9 @@ def test_grant_refused(setup, email, role, area, org, field, message):
     s = setup
     org_id = s[org].id if isinstance(org, str) else org
     with pytest.raises(AdminError, match=message) as info:
-        services.grant_role(s["organizer"], s["event"], email, role, focus_area_code=area,
-                            organization_id=org_id)
+        services.grant_role(
+            s["organizer"], s["event"], email, role, focus_area_code=area, organization_id=org_id
+        )
     assert info.value.field == field
 
 
@@ -86,23 +103,25 @@ def test_duplicate_refused(setup, role, area):
     s = setup
     services.grant_role(s["organizer"], s["event"], "person@x.org", role, focus_area_code=area)
     with pytest.raises(AdminError, match="already has this role"):
-        services.grant_role(s["organizer"], s["event"], "person@x.org", role,
-                            focus_area_code=area)
+        services.grant_role(s["organizer"], s["event"], "person@x.org", role, focus_area_code=area)
 
 
 def test_same_role_other_scope_is_fine(setup):
     s = setup
-    services.grant_role(s["organizer"], s["event"], "person@x.org", "cochair",
-                        focus_area_code="ACCESS")
-    services.grant_role(s["organizer"], s["event"], "person@x.org", "cochair",
-                        focus_area_code="ADOPTION")
+    services.grant_role(
+        s["organizer"], s["event"], "person@x.org", "cochair", focus_area_code="ACCESS"
+    )
+    services.grant_role(
+        s["organizer"], s["event"], "person@x.org", "cochair", focus_area_code="ADOPTION"
+    )
     assert len(services.grants_of(s["event"])) == 3
 
 
 def test_revoke_records_audit(setup):
     s = setup
-    grant = services.grant_role(s["organizer"], s["event"], "person@x.org", "cochair",
-                                focus_area_code="ACCESS")
+    grant = services.grant_role(
+        s["organizer"], s["event"], "person@x.org", "cochair", focus_area_code="ACCESS"
+    )
     grant_id = grant.id
     services.revoke_role(s["organizer"], grant)
     assert db.session.get(RoleGrant, grant_id) is None

@@ -17,9 +17,24 @@ WIRED = ["zh", "fr", "es", "ru", "ar"]
 def _extract(tmp_path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as handle:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
@@ -57,8 +72,9 @@ def test_every_un_language_has_a_compiled_catalogue():
         po = _catalog(locale)
         with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
             mo = read_mo(handle)
-        expected = {_key(m.id): _key(m.string) for m in po
-                    if m.id and _translated(m) and not m.fuzzy}
+        expected = {
+            _key(m.id): _key(m.string) for m in po if m.id and _translated(m) and not m.fuzzy
+        }
         compiled = {_key(m.id): _key(m.string) for m in mo if m.id and _translated(m)}
         stale = {k for k, v in expected.items() if compiled.get(k) != v}
         assert not stale, f"{locale}: run `pybabel compile -d webapp/translations`: {stale}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +34,7 @@ from models import (
 
 from .. import audit
 from ..extensions import db
+from ..pagination import Page, paginate
 
 PER_PAGE = 50
 MEMBER_CATEGORIES = (MembershipCategory.MEMBER_STATE, MembershipCategory.SECTOR_MEMBER)
@@ -85,31 +85,6 @@ class AdminError(Exception):
     def __init__(self, message: Any, field: str = "email"):
         super().__init__(str(message))
         self.field = field
-
-
-# --- pagination ---------------------------------------------------------------------------
-
-
-@dataclass
-class Page:
-    """One page of rows, with what the `pager` macro needs."""
-
-    items: list[Any]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def paginate(query: Select, number: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Run `query` for one page: two queries whatever the page size."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    number = min(max(1, number), max(1, math.ceil((total or 0) / per_page)))
-    items = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
-    return Page(items=items, number=number, per_page=per_page, total=total or 0)
 
 
 # --- roles --------------------------------------------------------------------------------
@@ -329,7 +304,7 @@ def outbox_query(event: Event | None, filters: OutboxFilters) -> Select:
 
 def outbox_page(event: Event | None, filters: OutboxFilters, number: int = 1) -> Page:
     """One page of the outbox."""
-    return paginate(outbox_query(event, filters), number)
+    return paginate(outbox_query(event, filters), number, PER_PAGE)
 
 
 def outbox_message(event: Event | None, message_id: int) -> OutboxMessage | None:
@@ -380,7 +355,7 @@ def audit_query(event: Event | None, filters: AuditFilters) -> Select:
 
 def audit_page(event: Event | None, filters: AuditFilters, number: int = 1) -> Page:
     """One page of the audit log; actors come joined, so no query per row."""
-    return paginate(audit_query(event, filters), number)
+    return paginate(audit_query(event, filters), number, PER_PAGE)
 
 
 def _csv_cell(value: Any) -> str:
@@ -457,4 +432,3 @@ def job_as_dict(run: JobRun) -> dict[str, Any]:
 def labelled(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[str, str]]:
     """(value, label) pairs with enum values and lazy labels turned into text."""
     return [(str(getattr(value, "value", value)), str(label)) for value, label in pairs]
-

@@ -13,7 +13,9 @@ NEW_PASSWORD = [DataRequired(), Length(min=10, max=200)]
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    name = StringField(
+        _l("Full name"), validators=[DataRequired(), Length(max=200)], filters=[strip]
+    )
     email = EmailField(_l("Email"), validators=EMAIL, filters=[strip])
     password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
     confirm = PasswordField(
@@ -51,5 +53,7 @@ class ChangeEmailForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    name = StringField(
+        _l("Full name"), validators=[DataRequired(), Length(max=200)], filters=[strip]
+    )
     locale = SelectField(_l("Preferred language"), choices=options(LANGUAGE_NAMES.items()))

@@ -36,12 +36,12 @@ def signup():
     """Create an account; a confirmation link goes to the address."""
     form = SignupForm()
     if request.method == "GET":
-        form.locale.data = str(request.accept_languages.best_match(
-            current_app.config["LANGUAGES"]) or "en")
+        form.locale.data = str(
+            request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+        )
     if form.validate_on_submit():
         try:
-            services.register(form.email.data, form.name.data, form.password.data,
-                              form.locale.data)
+            services.register(form.email.data, form.name.data, form.password.data, form.locale.data)
         except services.AuthError as error:
             form.password.errors.append(str(error))
         else:
@@ -57,8 +57,7 @@ def verify_email(token: str):
         services.verify_email(token)
     except services.TokenInvalid as error:
         db.session.commit()
-        return render_template("auth/token_invalid.html", message=str(error),
-                               resend=True), 400
+        return render_template("auth/token_invalid.html", message=str(error), resend=True), 400
     db.session.commit()
     flash(_("Your email address is confirmed. You can log in now."), "success")
     return redirect(url_for("auth.login"))
@@ -78,8 +77,9 @@ def resend_verification():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"],
-               key_func=_login_email_key)
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=_login_email_key
+)
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -129,16 +129,14 @@ def reset(token: str):
     try:
         services.check_reset_token(token)
     except services.TokenInvalid as error:
-        return render_template("auth/token_invalid.html", message=str(error),
-                               forgot=True), 400
+        return render_template("auth/token_invalid.html", message=str(error), forgot=True), 400
     form = ResetForm()
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)
         except services.TokenInvalid as error:
             db.session.rollback()
-            return render_template("auth/token_invalid.html", message=str(error),
-                                   forgot=True), 400
+            return render_template("auth/token_invalid.html", message=str(error), forgot=True), 400
         except services.AuthError as error:
             db.session.rollback()
             form.password.errors.append(str(error))
@@ -171,8 +169,9 @@ def account():
             return redirect(url_for("auth.account"))
         if which == "password" and password_form.validate_on_submit():
             try:
-                services.change_password(current_user, password_form.current.data,
-                                         password_form.password.data)
+                services.change_password(
+                    current_user, password_form.current.data, password_form.password.data
+                )
             except services.InvalidCredentials as error:
                 password_form.current.errors.append(str(error))
             except services.AuthError as error:
@@ -185,20 +184,28 @@ def account():
                 return redirect(url_for("auth.account"))
         if which == "email" and email_form.validate_on_submit():
             try:
-                services.request_email_change(current_user, email_form.current.data,
-                                              email_form.new_email.data)
+                services.request_email_change(
+                    current_user, email_form.current.data, email_form.new_email.data
+                )
             except services.InvalidCredentials as error:
                 email_form.current.errors.append(str(error))
             except services.AuthError as error:
                 email_form.new_email.errors.append(str(error))
             else:
                 db.session.commit()
-                flash(_("We sent a confirmation link to %(email)s. Your address changes "
-                        "when you open it.", email=email_form.new_email.data), "info")
+                flash(
+                    _(
+                        "We sent a confirmation link to %(email)s. Your address changes "
+                        "when you open it.",
+                        email=email_form.new_email.data,
+                    ),
+                    "info",
+                )
                 return redirect(url_for("auth.account"))
         status = 400
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form,
-                           email_form=email_form), status
+    return render_template(
+        "auth/account.html", prefs=prefs, password_form=password_form, email_form=email_form
+    ), status
 
 
 @bp.get("/email/<token>")
@@ -211,5 +218,6 @@ def confirm_email_change(token: str):
         return render_template("auth/token_invalid.html", message=str(error)), 400
     db.session.commit()
     flash(_("Your email address has been changed."), "success")
-    return redirect(url_for("auth.account") if current_user.is_authenticated
-                    else url_for("auth.login"))
+    return redirect(
+        url_for("auth.account") if current_user.is_authenticated else url_for("auth.login")
+    )

@@ -47,17 +47,22 @@ class PersonForm(FlaskForm):
     function = _text(_l("Function"), "function")
     email = StringField(
         _l("Email"),
-        validators=[Optional(), Length(max=MAX_LENGTH["email"]),
-                    Email(message=_l("Enter a valid email address."))],
+        validators=[
+            Optional(),
+            Length(max=MAX_LENGTH["email"]),
+            Email(message=_l("Enter a valid email address.")),
+        ],
         filters=[strip],
     )
     organization = _text(_l("Organization"), "organization")
     country_iso2 = SelectField(_l("Country"))
-    languages = SelectMultipleField(_l("Working languages"),
-                                    choices=options(LANGUAGE_NAMES.items()))
-    gender = SelectField(_l("Gender"),
-                         choices=options(((g, GENDER_LABELS[g]) for g in GENDERS),
-                                         blank=_l("Not given")))
+    languages = SelectMultipleField(
+        _l("Working languages"), choices=options(LANGUAGE_NAMES.items())
+    )
+    gender = SelectField(
+        _l("Gender"),
+        choices=options(((g, GENDER_LABELS[g]) for g in GENDERS), blank=_l("Not given")),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,8 +88,10 @@ class OrganizationForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(
         _l("CSV file"),
-        validators=[FileRequired(message=_l("Choose a file to import.")),
-                    FileAllowed(["csv"], message=_l("Choose a .csv file."))],
+        validators=[
+            FileRequired(message=_l("Choose a file to import.")),
+            FileAllowed(["csv"], message=_l("Choose a .csv file.")),
+        ],
     )
 
 

@@ -33,19 +33,28 @@ from .services import MAX_LENGTH, DirectoryError, name_key
 
 #: (column, what goes in it) in file order; the import page shows this list.
 COLUMNS: list[tuple[str, Any]] = [
-    ("email", _l("Email address; the key rows are merged on. Optional, but rows without "
-                 "one are always added as new people.")),
+    (
+        "email",
+        _l(
+            "Email address; the key rows are merged on. Optional, but rows without "
+            "one are always added as new people."
+        ),
+    ),
     ("honorific", _l("Mr, Ms, Dr, H.E. …")),
     ("first_name", _l("Given name(s).")),
     ("last_name", _l("Family name. Required.")),
     ("function", _l("Job title, e.g. Minister of ICT.")),
     ("organization", _l("Organization name; an unknown name creates the organization.")),
-    ("constituent_group", _l("Constituent group code of the organization (MS_MIN, SM, "
-                             "PRIV, CSO, UN, …).")),
+    (
+        "constituent_group",
+        _l("Constituent group code of the organization (MS_MIN, SM, PRIV, CSO, UN, …)."),
+    ),
     ("membership", _l("member_state, sector_member, associate, academia or non_member.")),
     ("country", _l("Country as ISO code (CH or CHE) or English name (Switzerland).")),
-    ("languages", _l("UN language codes separated by spaces, commas or semicolons: "
-                     "ar zh en fr ru es.")),
+    (
+        "languages",
+        _l("UN language codes separated by spaces, commas or semicolons: ar zh en fr ru es."),
+    ),
     ("gender", _l("f, m, x or empty.")),
 ]
 HEADER = [name for name, _ in COLUMNS]
@@ -55,12 +64,45 @@ MAX_ROWS = 20_000
 #: Cells a spreadsheet would run as a formula; exported with a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SAMPLE_ROWS = [
-    ["amina.diallo@example.org", "H.E.", "Amina", "Diallo", "Minister of Digital Economy",
-     "Ministry of Digital Economy (Senegal)", "MS_MIN", "member_state", "SN", "fr en", "f"],
-    ["li.wei@example.com", "Mr", "Wei", "Li", "Head of Public Policy", "Example Telecom",
-     "PRIV", "sector_member", "CHN", "zh en", "m"],
-    ["", "Ms", "Sofía", "Pérez", "Programme Officer", "Community Networks Alliance", "CSO",
-     "non_member", "Argentina", "es", ""],
+    [
+        "amina.diallo@example.org",
+        "H.E.",
+        "Amina",
+        "Diallo",
+        "Minister of Digital Economy",
+        "Ministry of Digital Economy (Senegal)",
+        "MS_MIN",
+        "member_state",
+        "SN",
+        "fr en",
+        "f",
+    ],
+    [
+        "li.wei@example.com",
+        "Mr",
+        "Wei",
+        "Li",
+        "Head of Public Policy",
+        "Example Telecom",
+        "PRIV",
+        "sector_member",
+        "CHN",
+        "zh en",
+        "m",
+    ],
+    [
+        "",
+        "Ms",
+        "Sofía",
+        "Pérez",
+        "Programme Officer",
+        "Community Networks Alliance",
+        "CSO",
+        "non_member",
+        "Argentina",
+        "es",
+        "",
+    ],
 ]
 PERSON_TEXT = ("honorific", "first_name", "last_name", "function")
 ORGANIZATION_VALUES = ("constituent_group", "membership")
@@ -109,13 +151,18 @@ class _RowError(Exception):
 def decode(data: bytes) -> str:
     """The file's text: UTF-8 with or without BOM, or ImportRefused."""
     if len(data) > MAX_BYTES:
-        raise ImportRefused(_l("The file is larger than %(mb)d MB. Split it into smaller "
-                               "files.", mb=MAX_BYTES // (1024 * 1024)))
+        raise ImportRefused(
+            _l(
+                "The file is larger than %(mb)d MB. Split it into smaller files.",
+                mb=MAX_BYTES // (1024 * 1024),
+            )
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRefused(_l("The file is not UTF-8 text. In your spreadsheet, save it as "
-                               "“CSV UTF-8”.")) from None
+        raise ImportRefused(
+            _l("The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”.")
+        ) from None
     if not text.strip():
         raise ImportRefused(_l("The file is empty."))
     return text
@@ -135,17 +182,23 @@ def _column(name: str) -> str:
 
 def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header's column keys and (row number, cells) for the rows after it."""
-    reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter=_delimiter(text.split("\n", 1)[0]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
     try:
         header = [_column(c) for c in next(reader)]
     except csv.Error as error:
-        raise ImportRefused(_l("The header row cannot be read: %(error)s", error=str(error)))
+        raise ImportRefused(
+            _l("The header row cannot be read: %(error)s", error=str(error))
+        ) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportRefused(_l(
-            "The header row has no %(columns)s column. The first row must name the columns: "
-            "%(expected)s.", columns=", ".join(missing), expected=", ".join(HEADER)))
+        raise ImportRefused(
+            _l(
+                "The header row has no %(columns)s column. The first row must name the columns: "
+                "%(expected)s.",
+                columns=", ".join(missing),
+                expected=", ".join(HEADER),
+            )
+        )
     # Spreadsheet row numbers: a blank line is a row, a line break inside quotes is not.
     return header, enumerate(reader, start=2)
 
@@ -175,7 +228,8 @@ class Lookups:
         if not value:
             return ""
         iso2 = self.countries.get(value.upper()) or self.countries.get(
-            " ".join(value.casefold().split()))
+            " ".join(value.casefold().split())
+        )
         if iso2 is None:
             raise _RowError(_l("Unknown country “%(value)s”.", value=value))
         return iso2
@@ -190,8 +244,9 @@ def _unquote(value: str) -> str:
 
 def _check_text(name: str, value: str) -> str:
     if len(value) > MAX_LENGTH[name]:
-        raise _RowError(_l("%(column)s is longer than %(n)d characters.",
-                           column=name, n=MAX_LENGTH[name]))
+        raise _RowError(
+            _l("%(column)s is longer than %(n)d characters.", column=name, n=MAX_LENGTH[name])
+        )
     return value
 
 
@@ -210,8 +265,13 @@ def _languages(value: str) -> list[str]:
     codes = [c.lower() for c in re.split(r"[\s,;]+", value) if c]
     bad = [c for c in codes if c not in LANGUAGES]
     if bad:
-        raise _RowError(_l("Unknown language “%(value)s”; use %(codes)s.",
-                           value=", ".join(bad), codes=" ".join(LANGUAGES)))
+        raise _RowError(
+            _l(
+                "Unknown language “%(value)s”; use %(codes)s.",
+                value=", ".join(bad),
+                codes=" ".join(LANGUAGES),
+            )
+        )
     return list(dict.fromkeys(codes))
 
 
@@ -222,8 +282,9 @@ def _gender(value: str) -> str:
     if not value:
         return ""
     if value.lower() not in GENDER_WORDS:
-        raise _RowError(_l("Unknown gender “%(value)s”; use f, m, x or leave it empty.",
-                           value=value))
+        raise _RowError(
+            _l("Unknown gender “%(value)s”; use f, m, x or leave it empty.", value=value)
+        )
     return GENDER_WORDS[value.lower()]
 
 
@@ -249,31 +310,47 @@ def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
     if membership:
         category = services.parse_membership(membership)
         if category is None:
-            raise _RowError(_l("Unknown membership category “%(value)s”; use %(codes)s.",
-                               value=membership,
-                               codes=", ".join(m.value for m in MembershipCategory)))
+            raise _RowError(
+                _l(
+                    "Unknown membership category “%(value)s”; use %(codes)s.",
+                    value=membership,
+                    codes=", ".join(m.value for m in MembershipCategory),
+                )
+            )
         org_values["membership"] = category
     if org_values and not organization:
         raise _RowError(_l("A constituent group or membership needs an organization name."))
     return Row(line, values, organization, org_values)
 
 
-def check_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], lookups: Lookups,
-               report: ImportReport) -> list[Row]:
+def check_rows(
+    header: list[str], rows: Iterable[tuple[int, list[str]]], lookups: Lookups, report: ImportReport
+) -> list[Row]:
     """Good rows in file order; bad ones go to report.errors."""
     # Spreadsheets leave blank rows at the end; they mean nothing.
     filled = [(line, raw) for line, raw in rows if any(c.strip() for c in raw)]
     if len(filled) > MAX_ROWS:
-        raise ImportRefused(_l("The file has more than %(n)s rows. Split it into smaller "
-                               "files.", n=f"{MAX_ROWS:,}"))
+        raise ImportRefused(
+            _l("The file has more than %(n)s rows. Split it into smaller files.", n=f"{MAX_ROWS:,}")
+        )
     good: list[Row] = []
     for line, raw in filled:
-        if len(raw) > len(header) and any(c.strip() for c in raw[len(header):]):
-            report.errors.append((line, str(_l(
-                "This row has %(cells)d cells but the header has %(columns)d; is a value "
-                "with a comma missing its quotes?", cells=len(raw), columns=len(header)))))
+        if len(raw) > len(header) and any(c.strip() for c in raw[len(header) :]):
+            report.errors.append(
+                (
+                    line,
+                    str(
+                        _l(
+                            "This row has %(cells)d cells but the header has %(columns)d;"
+                            " is a value with a comma missing its quotes?",
+                            cells=len(raw),
+                            columns=len(header),
+                        )
+                    ),
+                )
+            )
             continue
-        cells = {name: _unquote(value.strip()) for name, value in zip(header, raw)}
+        cells = {name: _unquote(value.strip()) for name, value in zip(header, raw, strict=False)}
         try:
             good.append(check_row(line, cells, lookups))
         except _RowError as error:
@@ -320,10 +397,15 @@ def _organizations(rows: list[Row], report: ImportReport) -> dict[str, int]:
             continue
         key = name_key(row.organization)
         target = chosen.get(key) or services.pick_organization(
-            found.get(key, []), row.values["country_iso2"] or None)
+            found.get(key, []), row.values["country_iso2"] or None
+        )
         if target is None:
-            target = {"name": row.organization, "country_iso2": row.values["country_iso2"] or None,
-                      "constituent_group": None, "membership": MembershipCategory.NON_MEMBER}
+            target = {
+                "name": row.organization,
+                "country_iso2": row.values["country_iso2"] or None,
+                "constituent_group": None,
+                "membership": MembershipCategory.NON_MEMBER,
+            }
         chosen[key] = target
         for name, value in row.organization_values.items():
             if isinstance(target, dict):
@@ -345,8 +427,9 @@ def _person_values(row: Row, organizations: dict[str, int]) -> dict[str, Any]:
     values = dict(row.values)
     values["email"] = values["email"] or None
     values["country_iso2"] = values["country_iso2"] or None
-    values["organization_id"] = (organizations[name_key(row.organization)]
-                                 if row.organization else None)
+    values["organization_id"] = (
+        organizations[name_key(row.organization)] if row.organization else None
+    )
     return values
 
 
@@ -382,10 +465,14 @@ def import_people(data: bytes, *, actor: User | None, filename: str = "") -> Imp
     good = check_rows(header, rows, Lookups.load(), report)
     save_rows(merge_rows(good, report), report)
     audit.record(
-        "directory.imported", actor=actor, obj=None,
+        "directory.imported",
+        actor=actor,
+        obj=None,
         summary=f"{filename or 'CSV'}: {report.created} created, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {len(report.errors)} rows refused",
-        created=report.created, updated=report.updated, unchanged=report.unchanged,
+        f"{report.unchanged} unchanged, {len(report.errors)} rows refused",
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
         organizations_created=report.organizations_created,
         errors=[list(e) for e in report.errors[:100]],
     )
@@ -405,11 +492,17 @@ def person_cells(person: Person) -> list[str]:
     """The import columns for one person."""
     organization = person.organization
     return [
-        person.email or "", person.honorific, person.first_name, person.last_name,
-        person.function, organization.name if organization else "",
+        person.email or "",
+        person.honorific,
+        person.first_name,
+        person.last_name,
+        person.function,
+        organization.name if organization else "",
         (organization.constituent_group or "") if organization else "",
         organization.membership.value if organization else "",
-        person.country_iso2 or "", " ".join(person.languages or []), person.gender,
+        person.country_iso2 or "",
+        " ".join(person.languages or []),
+        person.gender,
     ]
 
 
@@ -434,11 +527,20 @@ ORGANIZATION_HEADER = ["name", "constituent_group", "membership", "country", "re
 
 def organizations_csv(rows: Iterable[tuple[Organization, int]]) -> str:
     """Organizations with their people counts."""
-    return write_csv(ORGANIZATION_HEADER, (
-        [o.name, o.constituent_group or "", o.membership.value, o.country_iso2 or "",
-         o.country.region_code if o.country else "", n]
-        for o, n in rows
-    ))
+    return write_csv(
+        ORGANIZATION_HEADER,
+        (
+            [
+                o.name,
+                o.constituent_group or "",
+                o.membership.value,
+                o.country_iso2 or "",
+                o.country.region_code if o.country else "",
+                n,
+            ]
+            for o, n in rows
+        ),
+    )
 
 
 def sample_csv() -> str:

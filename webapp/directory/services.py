@@ -7,7 +7,6 @@ DirectoryError with a message for the user and, where it belongs to one, the fie
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from models import Country, MembershipCategory, Organization, Person, ReferenceI
 from .. import audit
 from ..config import LANGUAGES
 from ..extensions import db
+from ..pagination import Page, clamp_page
 
 #: Column sizes of models.directory, checked here so a too-long value is a message, not a 500.
 MAX_LENGTH = {
@@ -35,8 +35,15 @@ MAX_LENGTH = {
 }
 GENDERS = ("f", "m", "x")
 PERSON_FIELDS = (
-    "honorific", "first_name", "last_name", "function", "email", "organization_id",
-    "country_iso2", "languages", "gender",
+    "honorific",
+    "first_name",
+    "last_name",
+    "function",
+    "email",
+    "organization_id",
+    "country_iso2",
+    "languages",
+    "gender",
 )
 ORGANIZATION_FIELDS = ("name", "constituent_group", "country_iso2", "membership")
 PER_PAGE = 50
@@ -50,20 +57,6 @@ class DirectoryError(Exception):
     def __init__(self, message: Any, field: str | None = None):
         super().__init__(str(message))
         self.field = field
-
-
-@dataclass
-class Page:
-    """One page of search results."""
-
-    items: list[Any]
-    total: int
-    number: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 # --- values -------------------------------------------------------------------------------
@@ -194,9 +187,7 @@ def _check_email_free(email: str | None, person_id: int | None = None) -> None:
         return
     taken = db.session.scalar(select(Person.id).where(Person.email == email))
     if taken is not None and taken != person_id:
-        raise DirectoryError(
-            _l("%(email)s is already in the directory.", email=email), "email"
-        )
+        raise DirectoryError(_l("%(email)s is already in the directory.", email=email), "email")
 
 
 def create_person(*, actor: User | None, last_name: str, **values: Any) -> Person:
@@ -224,15 +215,21 @@ def update_person(person: Person, *, actor: User | None, **values: Any) -> Perso
     changed = assign_changed(person, clean)
     db.session.flush()
     if changed:
-        audit.record("person.updated", actor=actor, obj=person, summary=person.full_name,
-                     changed=sorted(changed))
+        audit.record(
+            "person.updated",
+            actor=actor,
+            obj=person,
+            summary=person.full_name,
+            changed=sorted(changed),
+        )
     return person
 
 
 def delete_person(person: Person, *, actor: User | None) -> None:
     """Remove a person from the directory."""
-    audit.record("person.deleted", actor=actor, obj=person, summary=person.full_name,
-                 email=person.email)
+    audit.record(
+        "person.deleted", actor=actor, obj=person, summary=person.full_name, email=person.email
+    )
     db.session.delete(person)
     db.session.flush()
 
@@ -292,8 +289,7 @@ def create_organization(*, actor: User | None, name: str, **values: Any) -> Orga
     organization = Organization(**clean)
     db.session.add(organization)
     db.session.flush()
-    audit.record("organization.created", actor=actor, obj=organization,
-                 summary=organization.name)
+    audit.record("organization.created", actor=actor, obj=organization, summary=organization.name)
     return organization
 
 
@@ -310,8 +306,13 @@ def update_organization(
     changed = assign_changed(organization, clean)
     db.session.flush()
     if changed:
-        audit.record("organization.updated", actor=actor, obj=organization,
-                     summary=organization.name, changed=sorted(changed))
+        audit.record(
+            "organization.updated",
+            actor=actor,
+            obj=organization,
+            summary=organization.name,
+            changed=sorted(changed),
+        )
     return organization
 
 
@@ -321,18 +322,22 @@ def delete_organization(organization: Organization, *, actor: User | None) -> No
         select(func.count(Person.id)).where(Person.organization_id == organization.id)
     )
     if people:
-        raise DirectoryError(_l(
-            "%(name)s still has %(n)d people in the directory; move or delete them first.",
-            name=organization.name, n=people))
+        raise DirectoryError(
+            _l(
+                "%(name)s still has %(n)d people in the directory; move or delete them first.",
+                name=organization.name,
+                n=people,
+            )
+        )
     # Focal-point grants would silently cascade away with it.
     grants = db.session.scalar(
         select(func.count(RoleGrant.id)).where(RoleGrant.organization_id == organization.id)
     )
     if grants:
-        raise DirectoryError(_l("%(name)s has focal points; remove their roles first.",
-                                name=organization.name))
-    audit.record("organization.deleted", actor=actor, obj=organization,
-                 summary=organization.name)
+        raise DirectoryError(
+            _l("%(name)s has focal points; remove their roles first.", name=organization.name)
+        )
+    audit.record("organization.deleted", actor=actor, obj=organization, summary=organization.name)
     db.session.delete(organization)
     db.session.flush()
 
@@ -347,7 +352,8 @@ def organizations_by_names(names: Iterable[str]) -> dict[str, list[Organization]
     if not keys:
         return {}
     ids = [
-        id_ for id_, name in db.session.execute(select(Organization.id, Organization.name))
+        id_
+        for id_, name in db.session.execute(select(Organization.id, Organization.name))
         if name_key(name) in keys
     ]
     result: dict[str, list[Organization]] = {}
@@ -361,7 +367,9 @@ def organizations_by_names(names: Iterable[str]) -> dict[str, list[Organization]
 
 def organization_names() -> list[str]:
     """Every organization name, sorted (the person form's suggestions)."""
-    return list(db.session.scalars(select(Organization.name).order_by(func.lower(Organization.name))))
+    return list(
+        db.session.scalars(select(Organization.name).order_by(func.lower(Organization.name)))
+    )
 
 
 def pick_organization(
@@ -378,8 +386,9 @@ def find_or_create_organization(
     name: str, *, actor: User | None, country_iso2: str | None = None
 ) -> tuple[Organization, bool]:
     """The organization of this name (any case), or a new one; and whether it was created."""
-    existing = pick_organization(organizations_by_names([name]).get(name_key(name), []),
-                                 country_iso2)
+    existing = pick_organization(
+        organizations_by_names([name]).get(name_key(name), []), country_iso2
+    )
     if existing is not None:
         return existing, False
     return create_organization(actor=actor, name=name, country_iso2=country_iso2), True
@@ -412,9 +421,18 @@ def _matches(columns: Sequence[Any], word: str):
 def _people_filtered(stmt: Select, filters: Filters) -> Select:
     """`stmt` (over Person joined to Organization and Country) narrowed by `filters`."""
     for word in _words(filters.q):
-        stmt = stmt.where(_matches(
-            (Person.first_name, Person.last_name, Person.email, Person.function,
-             Organization.name), word))
+        stmt = stmt.where(
+            _matches(
+                (
+                    Person.first_name,
+                    Person.last_name,
+                    Person.email,
+                    Person.function,
+                    Organization.name,
+                ),
+                word,
+            )
+        )
     if filters.constituent_group:
         stmt = stmt.where(Organization.constituent_group == filters.constituent_group)
     if filters.region:
@@ -440,11 +458,6 @@ def people_query(filters: Filters) -> Select:
     )
 
 
-def _page_number(page: int, total: int, per_page: int) -> int:
-    pages = max(1, math.ceil(total / per_page))
-    return min(max(1, page), pages)
-
-
 def search_people(
     q: str | None = "",
     constituent_group: str | None = None,
@@ -458,10 +471,12 @@ def search_people(
     filters = Filters(q or "", constituent_group, region, country, organization_id)
     count = _people_filtered(_people_joined(select(func.count(Person.id))), filters)
     total = db.session.scalar(count) or 0
-    number = _page_number(page, total, per_page)
-    items = list(db.session.scalars(
-        people_query(filters).limit(per_page).offset((number - 1) * per_page)
-    ).unique())
+    number = clamp_page(page, total, per_page)
+    items = list(
+        db.session.scalars(
+            people_query(filters).limit(per_page).offset((number - 1) * per_page)
+        ).unique()
+    )
     return Page(items, total, number, per_page)
 
 
@@ -518,7 +533,7 @@ def search_organizations(
         select(func.count(Organization.id)).outerjoin(Organization.country), filters
     )
     total = db.session.scalar(count) or 0
-    number = _page_number(page, total, per_page)
+    number = clamp_page(page, total, per_page)
     rows = db.session.execute(
         organizations_query(filters).limit(per_page).offset((number - 1) * per_page)
     ).unique()
@@ -532,7 +547,7 @@ def iter_organizations(filters: Filters) -> Iterator[tuple[Organization, int]]:
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def people_by_emails(emails: Iterable[str]) -> dict[str, Person]:

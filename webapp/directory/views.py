@@ -56,10 +56,14 @@ def _export_args() -> dict[str, str]:
 def _csv_response(text: str, stem: str) -> Response:
     """A dated CSV download."""
     filename = f"{stem}-{date.today().isoformat()}.csv"
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",  # personal data: no copies in shared caches
-    })
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",  # personal data: no copies in shared caches
+        },
+    )
 
 
 def _show_error(form: FlaskForm, error: DirectoryError) -> None:
@@ -93,15 +97,14 @@ def _save_person(form: PersonForm, person: Person | None) -> tuple[Person | None
     try:
         if form.organization.data:
             organization, created = services.find_or_create_organization(
-                form.organization.data, actor=_actor(), country_iso2=values["country_iso2"])
+                form.organization.data, actor=_actor(), country_iso2=values["country_iso2"]
+            )
             values["organization_id"] = organization.id
             new_organization = organization.name if created else ""
         if person is None:
-            person = services.create_person(actor=_actor(), last_name=form.last_name.data,
-                                            **values)
+            person = services.create_person(actor=_actor(), last_name=form.last_name.data, **values)
         else:
-            services.update_person(person, actor=_actor(), last_name=form.last_name.data,
-                                   **values)
+            services.update_person(person, actor=_actor(), last_name=form.last_name.data, **values)
     except DirectoryError as error:
         db.session.rollback()  # an organization created on the way goes too
         _show_error(form, error)
@@ -115,8 +118,9 @@ def _flash_saved(message: str, new_organization: str) -> None:
         flash(_("%(name)s was added to the organizations.", name=new_organization), "info")
 
 
-def _save_organization(form: OrganizationForm,
-                       organization: Organization | None) -> Organization | None:
+def _save_organization(
+    form: OrganizationForm, organization: Organization | None
+) -> Organization | None:
     """Create or update from a valid form; None (errors on the form) when a rule fails."""
     values = {
         "constituent_group": form.constituent_group.data or None,
@@ -126,8 +130,9 @@ def _save_organization(form: OrganizationForm,
     try:
         if organization is None:
             return services.create_organization(actor=_actor(), name=form.name.data, **values)
-        return services.update_organization(organization, actor=_actor(), name=form.name.data,
-                                            **values)
+        return services.update_organization(
+            organization, actor=_actor(), name=form.name.data, **values
+        )
     except DirectoryError as error:
         db.session.rollback()
         _show_error(form, error)
@@ -143,12 +148,25 @@ def people():
     require("directory.view")
     form, filters = _filters()
     page = services.search_people(
-        filters.q, filters.constituent_group, filters.region, filters.country,
-        filters.organization_id, page=_page())
-    organization = (db.session.get(Organization, filters.organization_id)
-                    if filters.organization_id is not None else None)
-    return render_template("directory/people.html", form=form, page=page,
-                           organization=organization, export_args=_export_args())
+        filters.q,
+        filters.constituent_group,
+        filters.region,
+        filters.country,
+        filters.organization_id,
+        page=_page(),
+    )
+    organization = (
+        db.session.get(Organization, filters.organization_id)
+        if filters.organization_id is not None
+        else None
+    )
+    return render_template(
+        "directory/people.html",
+        form=form,
+        page=page,
+        organization=organization,
+        export_args=_export_args(),
+    )
 
 
 @bp.get("/people.csv")
@@ -168,12 +186,16 @@ def new_person():
         person, new_organization = _save_person(form, None)
         if person is not None:
             db.session.commit()
-            _flash_saved(_("%(name)s was added to the directory.", name=person.full_name),
-                         new_organization)
+            _flash_saved(
+                _("%(name)s was added to the directory.", name=person.full_name), new_organization
+            )
             return redirect(url_for("directory.people"))
-    return render_template("directory/person_form.html", form=form, person=None,
-                           organization_names=services.organization_names()), \
-        400 if form.errors else 200
+    return render_template(
+        "directory/person_form.html",
+        form=form,
+        person=None,
+        organization_names=services.organization_names(),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
@@ -188,13 +210,17 @@ def edit_person(person_id: int):
         saved, new_organization = _save_person(form, person)
         if saved is not None:
             db.session.commit()
-            _flash_saved(_("The changes to %(name)s are saved.", name=person.full_name),
-                         new_organization)
+            _flash_saved(
+                _("The changes to %(name)s are saved.", name=person.full_name), new_organization
+            )
             return redirect(url_for("directory.people"))
-    return render_template("directory/person_form.html", form=form, person=person,
-                           delete_form=DeleteForm(),
-                           organization_names=services.organization_names()), \
-        400 if form.errors else 200
+    return render_template(
+        "directory/person_form.html",
+        form=form,
+        person=person,
+        delete_form=DeleteForm(),
+        organization_names=services.organization_names(),
+    ), 400 if form.errors else 200
 
 
 @bp.post("/people/<int:person_id>/delete")
@@ -219,10 +245,16 @@ def organizations():
     """Search and filter the organizations, with how many people each has."""
     require("directory.view")
     form, filters = _filters()
-    page = services.search_organizations(filters.q, filters.constituent_group, filters.region,
-                                         filters.country, page=_page())
-    return render_template("directory/organizations.html", form=form, page=page,
-                           export_args=_export_args(), membership_labels=MEMBERSHIP_LABELS)
+    page = services.search_organizations(
+        filters.q, filters.constituent_group, filters.region, filters.country, page=_page()
+    )
+    return render_template(
+        "directory/organizations.html",
+        form=form,
+        page=page,
+        export_args=_export_args(),
+        membership_labels=MEMBERSHIP_LABELS,
+    )
 
 
 @bp.get("/organizations.csv")
@@ -230,8 +262,9 @@ def organizations_csv():
     """The organizations of the current search as a CSV file."""
     require("directory.view")
     _form, filters = _filters()
-    return _csv_response(importing.organizations_csv(services.iter_organizations(filters)),
-                         "organizations")
+    return _csv_response(
+        importing.organizations_csv(services.iter_organizations(filters)), "organizations"
+    )
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
@@ -245,8 +278,9 @@ def new_organization():
             db.session.commit()
             flash(_("%(name)s was added to the directory.", name=organization.name), "success")
             return redirect(url_for("directory.organizations"))
-    return render_template("directory/organization_form.html", form=form,
-                           organization=None), 400 if form.errors else 200
+    return render_template(
+        "directory/organization_form.html", form=form, organization=None
+    ), 400 if form.errors else 200
 
 
 @bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
@@ -261,9 +295,12 @@ def edit_organization(organization_id: int):
         db.session.commit()
         flash(_("The changes to %(name)s are saved.", name=organization.name), "success")
         return redirect(url_for("directory.organizations"))
-    return render_template("directory/organization_form.html", form=form,
-                           organization=organization, delete_form=DeleteForm()), \
-        400 if form.errors else 200
+    return render_template(
+        "directory/organization_form.html",
+        form=form,
+        organization=organization,
+        delete_form=DeleteForm(),
+    ), 400 if form.errors else 200
 
 
 @bp.post("/organizations/<int:organization_id>/delete")
@@ -279,8 +316,7 @@ def delete_organization(organization_id: int):
     except DirectoryError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("directory.edit_organization",
-                                organization_id=organization_id))
+        return redirect(url_for("directory.edit_organization", organization_id=organization_id))
     db.session.commit()
     flash(_("%(name)s was removed from the directory.", name=name), "success")
     return redirect(url_for("directory.organizations"))
@@ -305,12 +341,16 @@ def import_people():
             form.file.errors = [*form.file.errors, str(error)]
         else:
             db.session.commit()
-            return render_template("directory/import_result.html", report=report,
-                                   filename=upload.filename)
-    return render_template("directory/import.html", form=form, columns=importing.COLUMNS,
-                           max_rows=importing.MAX_ROWS,
-                           max_mb=importing.MAX_BYTES // (1024 * 1024)), \
-        400 if form.errors else 200
+            return render_template(
+                "directory/import_result.html", report=report, filename=upload.filename
+            )
+    return render_template(
+        "directory/import.html",
+        form=form,
+        columns=importing.COLUMNS,
+        max_rows=importing.MAX_ROWS,
+        max_mb=importing.MAX_BYTES // (1024 * 1024),
+    ), 400 if form.errors else 200
 
 
 @bp.get("/import/sample.csv")
