@@ -17,3 +17,13 @@ def options(pairs: Iterable[tuple[str, str]], blank: str | None = None) -> list[
 def strip(value):
     """Field filter: surrounding spaces are never meant."""
     return value.strip() if isinstance(value, str) else value
+
+
+def show_error(form, error: Exception) -> None:
+    """Put a service's message beside the field it names (`error.field`), or above the form."""
+    name = getattr(error, "field", None)
+    target = form[name] if name and name in form else None
+    if target is None:
+        form.form_errors.append(str(error))
+    else:
+        target.errors = [*target.errors, str(error)]

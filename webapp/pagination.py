@@ -36,3 +36,15 @@ def paginate(query: Select, number: int = 1, per_page: int = 50) -> Page:
     number = clamp_page(number, total or 0, per_page)
     items = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
     return Page(items=items, total=total or 0, number=number, per_page=per_page)
+
+
+#: Larger numbers overflow the database's integers; treat them as nonsense.
+MAX_INT = 2**63 - 1
+
+
+def page_arg() -> int:
+    """The requested page number from the query string; nonsense means the first page."""
+    from flask import request
+
+    number = request.args.get("page", 1, type=int)
+    return number if 1 <= number <= MAX_INT else 1

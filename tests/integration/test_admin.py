@@ -326,7 +326,7 @@ def test_audit_filter_and_csv(app, client, make_user, organizer):
     csv = client.get(f"/events/{organizer}/audit.csv")
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("at,actor_email,action")
+    assert lines[0].lstrip("\ufeff").startswith("at,actor_email,action")
     assert len(lines) == 3
     assert "'=cmd() wave 1" in lines[1]  # no formula injection into spreadsheets
     only_roles = client.get(f"/events/{organizer}/audit.csv?action=invitation")

@@ -6,8 +6,6 @@ Rule violations raise `AdminError` with a message for the user.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +31,7 @@ from models import (
 )
 
 from .. import audit
+from ..downloads import write_csv
 from ..extensions import db
 from ..pagination import Page, paginate
 
@@ -358,12 +357,6 @@ def audit_page(event: Event | None, filters: AuditFilters, number: int = 1) -> P
     return paginate(audit_query(event, filters), number, PER_PAGE)
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 AUDIT_CSV_HEADER = [
     "at",
     "actor_email",
@@ -377,14 +370,11 @@ AUDIT_CSV_HEADER = [
 
 def audit_csv(event: Event | None, filters: AuditFilters) -> str:
     """The filtered log as CSV text, newest first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(AUDIT_CSV_HEADER)
     query = audit_query(event, filters).execution_options(yield_per=1000)
-    for entry in db.session.scalars(query):
-        writer.writerow(
-            _csv_cell(v)
-            for v in (
+    return write_csv(
+        AUDIT_CSV_HEADER,
+        (
+            (
                 entry.at.isoformat(),
                 entry.actor.email if entry.actor else "",
                 entry.action,
@@ -393,8 +383,9 @@ def audit_csv(event: Event | None, filters: AuditFilters) -> str:
                 entry.event_id,
                 entry.summary,
             )
-        )
-    return buffer.getvalue()
+            for entry in db.session.scalars(query)
+        ),
+    )
 
 
 # --- dashboard and jobs -------------------------------------------------------------------

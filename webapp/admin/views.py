@@ -5,8 +5,6 @@ Event pages live under /events/<id>/..., the site-wide ones under /admin/.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -24,16 +22,14 @@ from flask_login import current_user
 from models import Event, JobRun
 
 from .. import jobs
+from ..downloads import csv_response
 from ..extensions import db
+from ..pagination import page_arg
 from ..permissions import require
 from . import services
 from .forms import AuditFilterForm, GrantForm, OutboxFilterForm
 
 bp = Blueprint("admin", __name__)
-
-
-def _page_number() -> int:
-    return request.args.get("page", 1, type=int)
 
 
 def _grant_form(**kwargs) -> GrantForm:
@@ -74,7 +70,7 @@ def _audit_filters(form: AuditFilterForm) -> services.AuditFilters:
 def _render_outbox(event: Event | None):
     form = OutboxFilterForm(formdata=request.args)
     filters = _outbox_filters(form)
-    page = services.outbox_page(event, filters, _page_number())
+    page = services.outbox_page(event, filters, page_arg())
     return render_template(
         "admin/outbox.html",
         event=event,
@@ -101,7 +97,7 @@ def _render_outbox_message(event: Event | None, message_id: int):
 def _render_audit(event: Event | None):
     form = AuditFilterForm(formdata=request.args)
     filters = _audit_filters(form)
-    page = services.audit_page(event, filters, _page_number())
+    page = services.audit_page(event, filters, page_arg())
     return render_template(
         "admin/audit.html", event=event, form=form, page=page
     ), 400 if form.errors else 200
@@ -110,12 +106,8 @@ def _render_audit(event: Event | None):
 def _audit_csv(event: Event | None) -> Response:
     form = AuditFilterForm(formdata=request.args)
     filters = _audit_filters(form)
-    name = f"audit-{event.acronym if event else 'site'}-{date.today().isoformat()}.csv"
-    return Response(
-        services.audit_csv(event, filters),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    stem = f"audit-{event.acronym if event else 'site'}"
+    return csv_response(services.audit_csv(event, filters), stem)
 
 
 # --- site administration ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..security import safe_next
 from . import services
 from .forms import (
     ChangeEmailForm,
@@ -23,11 +24,6 @@ def _login_email_key() -> str:
     """Rate-limit key: the address being tried, so one account cannot be brute-forced
     from many addresses."""
     return "login:" + services.normalize_email(request.form.get("email", ""))[:254]
-
-
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -99,7 +95,7 @@ def login():
         login_user(user, remember=form.remember.data)
         db.session.commit()
         flash(_("Welcome, %(name)s.", name=user.name), "success")
-        return redirect(_safe_next(url_for("home.index")))
+        return redirect(safe_next(request.args.get("next"), url_for("home.index")))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 

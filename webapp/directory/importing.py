@@ -27,6 +27,7 @@ from models import Country, MembershipCategory, Organization, Person, User
 
 from .. import audit
 from ..config import LANGUAGES
+from ..downloads import FORMULA_START, write_csv
 from ..extensions import db
 from . import services
 from .services import MAX_LENGTH, DirectoryError, name_key
@@ -62,7 +63,6 @@ REQUIRED = ("last_name",)
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 #: Cells a spreadsheet would run as a formula; exported with a leading quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SAMPLE_ROWS = [
     [
         "amina.diallo@example.org",
@@ -482,12 +482,6 @@ def import_people(data: bytes, *, actor: User | None, filename: str = "") -> Imp
 # --- writing ------------------------------------------------------------------------------
 
 
-def guard(value: Any) -> str:
-    """A cell no spreadsheet will run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def person_cells(person: Person) -> list[str]:
     """The import columns for one person."""
     organization = person.organization
@@ -504,17 +498,6 @@ def person_cells(person: Person) -> list[str]:
         " ".join(person.languages or []),
         person.gender,
     ]
-
-
-def write_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
-    """CSV text with a BOM, so spreadsheets open it as UTF-8."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([guard(c) for c in row])
-    return buffer.getvalue()
 
 
 def people_csv(people: Iterable[Person]) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from models import Organization, Person
 
+from ..downloads import csv_response
 from ..extensions import db
+from ..forms import show_error
+from ..pagination import page_arg
 from ..permissions import require
 from . import importing, services
 from .forms import (
@@ -43,36 +43,9 @@ def _filters() -> tuple[FilterForm, services.Filters]:
     return form, filters
 
 
-def _page() -> int:
-    """The requested page number; nonsense means the first page."""
-    return max(1, request.args.get("page", 1, type=int))
-
-
 def _export_args() -> dict[str, str]:
     """The list's query arguments without the page: an export has every page."""
     return {k: v for k, v in request.args.items() if k != "page"}
-
-
-def _csv_response(text: str, stem: str) -> Response:
-    """A dated CSV download."""
-    filename = f"{stem}-{date.today().isoformat()}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",  # personal data: no copies in shared caches
-        },
-    )
-
-
-def _show_error(form: FlaskForm, error: DirectoryError) -> None:
-    """Put a service's message beside its field, or above the form."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        form.form_errors.append(str(error))
-    else:
-        target.errors = [*target.errors, str(error)]
 
 
 def _person_values(form: PersonForm) -> dict:
@@ -107,7 +80,7 @@ def _save_person(form: PersonForm, person: Person | None) -> tuple[Person | None
             services.update_person(person, actor=_actor(), last_name=form.last_name.data, **values)
     except DirectoryError as error:
         db.session.rollback()  # an organization created on the way goes too
-        _show_error(form, error)
+        show_error(form, error)
         return None, ""
     return person, new_organization
 
@@ -135,7 +108,7 @@ def _save_organization(
         )
     except DirectoryError as error:
         db.session.rollback()
-        _show_error(form, error)
+        show_error(form, error)
         return None
 
 
@@ -153,7 +126,7 @@ def people():
         filters.region,
         filters.country,
         filters.organization_id,
-        page=_page(),
+        page=page_arg(),
     )
     organization = (
         db.session.get(Organization, filters.organization_id)
@@ -174,7 +147,7 @@ def people_csv():
     """The people of the current search as an importable CSV file."""
     require("directory.view")
     _form, filters = _filters()
-    return _csv_response(importing.people_csv(services.iter_people(filters)), "people")
+    return csv_response(importing.people_csv(services.iter_people(filters)), "people")
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -246,7 +219,7 @@ def organizations():
     require("directory.view")
     form, filters = _filters()
     page = services.search_organizations(
-        filters.q, filters.constituent_group, filters.region, filters.country, page=_page()
+        filters.q, filters.constituent_group, filters.region, filters.country, page=page_arg()
     )
     return render_template(
         "directory/organizations.html",
@@ -262,7 +235,7 @@ def organizations_csv():
     """The organizations of the current search as a CSV file."""
     require("directory.view")
     _form, filters = _filters()
-    return _csv_response(
+    return csv_response(
         importing.organizations_csv(services.iter_organizations(filters)), "organizations"
     )
 
@@ -357,4 +330,4 @@ def import_people():
 def import_sample():
     """A sample file with every column the import reads."""
     require("directory.manage")
-    return _csv_response(importing.sample_csv(), "people-sample")
+    return csv_response(importing.sample_csv(), "people-sample")

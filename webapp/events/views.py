@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models import Deadline, Event
 
 from ..extensions import db
+from ..forms import show_error
 from ..permissions import can, require
 from . import services
 from .forms import DeadlineForm, EditEventForm, EventForm, MoveOpeningForm
@@ -37,12 +38,6 @@ def _deadline_of(event: Event, deadline_id: int) -> Deadline:
     if deadline is None or deadline.event_id != event.id:
         abort(404)
     return deadline
-
-
-def _show_error(form, error: services.EventError) -> None:
-    """Put the service's message beside its field, or above the form."""
-    target = form[error.field] if error.field and error.field in form else None
-    (target.errors if target is not None else form.form_errors).append(str(error))
 
 
 def _status() -> int:
@@ -73,7 +68,7 @@ def new():
             event = services.create_event(current_user, **form.values())
         except services.EventError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("The event %(acronym)s is created.", acronym=event.acronym), "success")
@@ -107,7 +102,7 @@ def edit(event_id: int):
             services.update_event(current_user, event, **form.values())
         except services.EventError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("The event is saved."), "success")
@@ -143,7 +138,7 @@ def deadline_new(event_id: int):
             )
         except services.EventError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("The deadline is added."), "success")
@@ -174,7 +169,7 @@ def deadline_edit(event_id: int, deadline_id: int):
             )
         except services.EventError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("The deadline is saved."), "success")
@@ -234,7 +229,7 @@ def move_opening(event_id: int):
                 )
         except services.EventError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(

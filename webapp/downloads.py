@@ -1,0 +1,50 @@
+"""CSV downloads: cells no spreadsheet runs as formulas, and safe attachment headers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+
+#: Spreadsheets run cells starting with these as formulas (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(value: Any) -> str:
+    """A cell no spreadsheet will run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
+    """CSV text with a BOM, so spreadsheets open it as UTF-8."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([guard(c) for c in row])
+    return buffer.getvalue()
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value that survives any characters in `filename`."""
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def csv_response(text: str, stem: str) -> Response:
+    """A dated CSV download; personal data, so no copies in shared caches."""
+    filename = f"{stem}-{datetime.now(UTC).date().isoformat()}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": attachment(filename), "Cache-Control": "no-store"},
+    )
