@@ -32,6 +32,8 @@ class JobRun(Base):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    #: What the job returned: e.g. {"summary": "...", "url": "/directory/import/7"}.
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

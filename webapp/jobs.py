@@ -1,6 +1,7 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, else a thread of this process.
 
-A job is a registered function `fn(progress, **args)`. `enqueue` records a JobRun and
+A job is a registered function `fn(progress, **args)`; a dict it returns is kept as the
+run's `result` (a summary, and the `url` of a page that shows the outcome). `enqueue` records a JobRun and
 dispatches it only after the caller's transaction commits, so the job always sees the rows
 that asked for it. Periodic work registers with `@periodic`; `run_periodic` (the `tick`
 command) runs each task once and every task is idempotent, so running it twice is safe.
@@ -151,7 +152,7 @@ def _execute(job_id: int) -> None:
         return
     run = db.session.get(JobRun, job_id)
     try:
-        JOBS[run.name](Progress(run), **run.args)
+        result = JOBS[run.name](Progress(run), **run.args)
     except Exception as error:  # noqa: BLE001 - a failed job is recorded, never lost silently
         db.session.rollback()
         run = db.session.get(JobRun, job_id)
@@ -163,6 +164,8 @@ def _execute(job_id: int) -> None:
         return
     run.state = JobState.DONE
     run.finished_at = utcnow()
+    if isinstance(result, dict):
+        run.result = result
     db.session.commit()
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -417,7 +418,18 @@ def job_as_dict(run: JobRun) -> dict[str, Any]:
         "total": run.total,
         "percent": run.percent,
         "message": run.message,
+        "summary": run.result.get("summary", ""),
+        "url": result_url(run),
     }
+
+
+def result_url(run: JobRun) -> str | None:
+    """The page showing a finished job's outcome: the job names an endpoint and its
+    arguments in its result (jobs run without a request, so they cannot build URLs)."""
+    endpoint = run.result.get("endpoint")
+    if run.state != JobState.DONE or not endpoint:
+        return None
+    return url_for(endpoint, **run.result.get("args", {}))
 
 
 def labelled(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[str, str]]:

@@ -260,6 +260,7 @@ def job(job_id: int):
     return render_template(
         "admin/job.html",
         run=run,
+        job=services.job_as_dict(run),
         event=db.session.get(Event, run.event_id) if run.event_id else None,
         labels=services.JOB_STATE_LABELS,
         badges=services.BADGES,

@@ -52,7 +52,8 @@
         .then(function (job) {
           bar.value = job.percent; bar.max = 100;
           if (label) label.textContent = job.percent + "% " + (job.message || "");
-          if (job.state === "done" || job.state === "failed") { window.location.reload(); }
+          if (job.state === "done" && job.url) { window.location.assign(job.url); }
+          else if (job.state === "done" || job.state === "failed") { window.location.reload(); }
           else { setTimeout(poll, 1000); }
         })
         .catch(function () { setTimeout(poll, 3000); });
