@@ -1,10 +1,12 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, else a thread of this process.
 
-A job is a registered function `fn(progress, **args)`; a dict it returns is kept as the
-run's `result` (a summary, and the `url` of a page that shows the outcome). `enqueue` records a JobRun and
-dispatches it only after the caller's transaction commits, so the job always sees the rows
-that asked for it. Periodic work registers with `@periodic`; `run_periodic` (the `tick`
-command) runs each task once and every task is idempotent, so running it twice is safe.
+A job is a registered function `fn(progress, **args)`. A dict it returns is kept as the
+run's `result`: a "summary", and the "endpoint" and "args" of the page that shows the
+outcome (jobs run without a request, so they cannot build URLs themselves).
+`enqueue` records a JobRun and dispatches it only after the caller's transaction commits,
+so the job always sees the rows that asked for it. Periodic work registers with
+`@periodic`; `run_periodic` (the `tick` command) runs each task once and every task is
+idempotent, so running it twice is safe.
 """
 
 from __future__ import annotations

@@ -357,6 +357,8 @@ def test_job_progress_json_and_page(app, client, make_user, login, organizer):
         "total": 10,
         "percent": 50,
         "message": "5 of 10",
+        "summary": "",
+        "url": None,
     }
     assert client.get(f"/jobs/{job_id}?format=json").get_json()["percent"] == 50
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
