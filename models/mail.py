@@ -42,6 +42,8 @@ class OutboxMessage(Base):
         default=OutboxState.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    #: Random token of the sender that claimed the message, so two senders never share it.
+    claim: Mapped[Optional[str]] = mapped_column(String(32))
     next_attempt_at: Mapped[Optional[datetime]]
     last_error: Mapped[str] = mapped_column(Text, default="")
     #: Free tags for features (e.g. {"invitation_id": 7}); sent as SendGrid custom_args.

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import ConfigError, from_environment
 
@@ -28,6 +30,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise SystemExit(2) from None
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a router, the client's address and scheme come from X-Forwarded-* headers;
+        # rate limits and the audit log need the real client.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -39,8 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import email_validator
 
-    from . import i18n, jobs, mail
+    from . import i18n, jobs, mail  # noqa: F401 - their job registrations and session hooks
     from .auth.services import load_user_from_id
+    from .errors import unauthorized
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     engine_options = {}
@@ -54,14 +62,11 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(unauthorized)
     login_manager.user_loader(load_user_from_id)
     # The demo accounts live under the reserved .test domain; accept it outside production.
     email_validator.TEST_ENVIRONMENT = app.config["CONVENE_ENV"] != "production"
     i18n.init_app(app)
-    jobs.init_app(app)
-    mail.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
@@ -75,7 +80,16 @@ def register_extensions(app: Flask) -> None:
                 cursor.close()
 
 
+class BoundedIntegerConverter(IntegerConverter):
+    """<int:...> that fits the database's BIGINT: a larger id is a 404, not an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntegerConverter
     from . import api, health, home
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp

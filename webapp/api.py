@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from models import Event
 
 from .errors import error_response
-from .extensions import csrf, db
+from .extensions import db
+from .pagination import MAX_INT
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 API_VERSION = "1.0.0"
 
@@ -91,7 +91,7 @@ def page_args(max_per_page: int = 100) -> tuple[int, int]:
         raise ApiError(
             400, "page and per_page must be whole numbers.", "invalid_parameter"
         ) from None
-    if page < 1 or not 1 <= per_page <= max_per_page:
+    if not 1 <= page <= MAX_INT or not 1 <= per_page <= max_per_page:
         raise ApiError(
             400,
             f"page must be 1 or more and per_page between 1 and {max_per_page}.",

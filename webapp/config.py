@@ -29,11 +29,16 @@ def _secret_key(instance_path: Path, production: bool) -> str:
         raise ConfigError(
             "SECRET_KEY is required when CONVENE_ENV=production: set it to a long random string."
         )
-    # Embedded default: generate once and keep it, so sessions survive restarts.
+    # Embedded default: generate once and keep it, so sessions survive restarts. O_EXCL:
+    # of several processes starting at once, one writes and all read the same key.
     path = instance_path / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -55,7 +60,8 @@ def _database_url(instance_path: Path) -> str:
 
 def _url(name: str, schemes: tuple[str, ...]) -> str:
     value = os.environ.get(name, "")
-    if value and (urlparse(value).scheme not in schemes or not urlparse(value).netloc):
+    parts = urlparse(value)
+    if value and (parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix")):
         raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://.")
     return value
 
@@ -80,8 +86,14 @@ def from_environment(instance_path: Path) -> dict:
     sendgrid_key = os.environ.get("SENDGRID_API_KEY", "")
     if production and os.environ.get("REDIS_URL", "") == "":
         raise ConfigError("REDIS_URL is required when CONVENE_ENV=production (jobs and limits).")
+    proxies = os.environ.get("TRUSTED_PROXIES", "0")
+    if not proxies.isdigit() or int(proxies) > 5:
+        raise ConfigError(
+            "TRUSTED_PROXIES must be the number of proxies in front of the app (0-5)."
+        )
     return {
         "CONVENE_ENV": env,
+        "TRUSTED_PROXIES": int(proxies),
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "REDIS_URL": _url("REDIS_URL", ("redis", "rediss", "unix")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -34,7 +34,9 @@ def error_response(status: int, message: str, code: str | None = None, **details
     }
     if details:
         body["error"]["details"] = details
-    return jsonify(body), status
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def _messages() -> dict[int, str]:
@@ -50,7 +52,25 @@ def _messages() -> dict[int, str]:
     }
 
 
+def unauthorized():
+    """Flask-Login's answer to an anonymous user: JSON 401 for the API, else the login page
+    with a way back."""
+    if wants_json():
+        return error_response(401, _("Please log in to see this page."), "unauthorized")
+    flash(_("Please log in to see this page."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def register(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        # No framing of our pages (clickjacking of the POST buttons), no type sniffing.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
     @app.errorhandler(CSRFError)
     def _csrf(error):
         message = _("The form expired. Please reload the page and submit it again.")

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from models import Event
 
 from . import reference
+from .auth.services import set_locale
 from .config import LANGUAGES
 from .extensions import db
 from .permissions import events_for
+from .security import safe_next
 
 bp = Blueprint("home", __name__)
 
@@ -43,10 +45,6 @@ def set_language():
     if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.locale = lang
+            set_locale(current_user, lang)
             db.session.commit()
-    target = request.form.get("next") or url_for("home.index")
-    # Only local paths: an open redirect would let a link send users anywhere.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))

@@ -15,6 +15,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -88,12 +89,15 @@ def enqueue(
 def _dispatch(app: Flask, job_ids: list[int]) -> None:
     mode = app.config.get("JOBS_MODE") or ("rq" if app.config["REDIS_URL"] else "thread")
     for job_id in job_ids:
-        if mode == "rq":
-            rq_queue(app).enqueue("webapp.jobs.run_job", job_id, job_timeout=3600)
-        elif mode == "sync":
-            run_job_in(app, job_id)
-        else:
-            threading.Thread(target=run_job_in, args=(app, job_id), daemon=True).start()
+        try:
+            if mode == "rq":
+                rq_queue(app).enqueue("webapp.jobs.run_job", job_id, job_timeout=3600)
+            elif mode == "sync":
+                run_job_in(app, job_id)
+            else:
+                threading.Thread(target=run_job_in, args=(app, job_id), daemon=True).start()
+        except Exception:
+            log.exception("could not dispatch job %s", job_id)
 
 
 def rq_queue(app: Flask):
@@ -113,12 +117,9 @@ def _after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _previous) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
-def init_app(app: Flask) -> None:
-    """Nothing per app yet: the session hooks above are global."""
+def _after_rollback(session: Session, previous) -> None:
+    if not previous.nested:  # a rolled-back savepoint keeps the outer transaction's jobs
+        session.info.pop(_PENDING_KEY, None)
 
 
 _worker_app: dict[str, Flask] = {}
@@ -172,12 +173,50 @@ def _execute(job_id: int) -> None:
 
 
 def run_periodic() -> dict[str, Any]:
-    """Run every periodic task once; returns what each reported."""
-    results = {}
+    """Run every periodic task once; returns what each reported. One failing task does not
+    stop the others."""
+    results: dict[str, Any] = {}
     for name, fn in PERIODIC.items():
-        results[name] = fn()
-        db.session.commit()
+        try:
+            results[name] = fn()
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            log.exception("periodic task %s failed", name)
+            results[name] = f"failed: {type(error).__name__}: {error}"
     return results
+
+
+#: A queued run older than this was lost on its way (Redis down, process restarted).
+REDISPATCH_AFTER = timedelta(minutes=5)
+#: A running run older than this lost its worker.
+ABANDONED_AFTER = timedelta(hours=6)
+
+
+@periodic("jobs.recover")
+def recover_runs() -> dict[str, int]:
+    """Dispatch queued runs again and fail runs whose worker died. Dispatching twice is
+    harmless: a run is claimed atomically before it executes."""
+    now = utcnow()
+    stale = list(
+        db.session.scalars(
+            select(JobRun.id).where(
+                JobRun.state == JobState.QUEUED, JobRun.created_at < now - REDISPATCH_AFTER
+            )
+        )
+    )
+    abandoned = db.session.execute(
+        update(JobRun)
+        .where(JobRun.state == JobState.RUNNING, JobRun.started_at < now - ABANDONED_AFTER)
+        .values(
+            state=JobState.FAILED,
+            finished_at=now,
+            message="The job stopped without finishing (its worker was lost).",
+        )
+    ).rowcount
+    db.session.commit()
+    _dispatch(current_app._get_current_object(), stale)
+    return {"redispatched": len(stale), "abandoned": abandoned}
 
 
 def latest_runs(limit: int = 20, event_id: int | None = None) -> list[JobRun]:

@@ -9,12 +9,13 @@ sweep; permanent ones mark the message failed with the reason.
 from __future__ import annotations
 
 import logging
+import secrets
 import urllib.error
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select, update
@@ -85,10 +86,6 @@ def _reset(session: Session, transaction) -> None:
         session.info.pop(_DELIVERY_QUEUED_KEY, None)
 
 
-def init_app(app: Flask) -> None:
-    """Nothing per app yet: the session hook above is global."""
-
-
 def _client():
     from sendgrid import SendGridAPIClient
 
@@ -97,8 +94,13 @@ def _client():
 
 
 def _claim(limit: int) -> list[OutboxMessage]:
-    """Take due queued messages for this sender; SKIP LOCKED keeps two senders apart."""
+    """Take due queued messages for this sender only.
+
+    SKIP LOCKED keeps two senders apart on PostgreSQL; the claim token does it everywhere
+    (SQLite ignores row locks): each sender re-reads only the rows its own UPDATE took.
+    """
     now = utcnow()
+    token = secrets.token_hex(16)
     ids = list(
         db.session.scalars(
             select(OutboxMessage.id)
@@ -111,23 +113,24 @@ def _claim(limit: int) -> list[OutboxMessage]:
             .with_for_update(skip_locked=True)
         )
     )
-    if not ids:
-        db.session.commit()
-        return []
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.QUEUED)
-        .values(
-            state=OutboxState.SENDING,
-            attempts=OutboxMessage.attempts + 1,
-            next_attempt_at=now,  # while sending: when it was claimed
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.QUEUED)
+            .values(
+                state=OutboxState.SENDING,
+                claim=token,
+                attempts=OutboxMessage.attempts + 1,
+                next_attempt_at=now,  # while sending: when it was last touched
+            )
         )
-    )
     db.session.commit()
+    if not ids:
+        return []
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.SENDING)
+            .where(OutboxMessage.claim == token, OutboxMessage.state == OutboxState.SENDING)
             .order_by(OutboxMessage.id)
         )
     )
@@ -148,40 +151,38 @@ def _personalization(message: OutboxMessage, inline: bool) -> dict[str, Any]:
     return item
 
 
-def payloads(messages: list[OutboxMessage]) -> Iterable[tuple[list[OutboxMessage], dict]]:
-    """Group messages into v3 requests: shared ones of up to 1,000 personalizations whose
-    bodies travel as substitutions, and one request each for bodies too large for that."""
-    cfg = current_app.config
-    sender = {"email": cfg["MAIL_FROM"], "name": cfg["MAIL_FROM_NAME"]}
-    small, large = [], []
-    for message in messages:
-        size = len(message.body_text.encode()) + len(message.body_html.encode())
-        (small if size <= SUBSTITUTION_LIMIT else large).append(message)
+def _fits_substitutions(message: OutboxMessage) -> bool:
+    return len(message.body_text.encode()) + len(message.body_html.encode()) <= SUBSTITUTION_LIMIT
+
+
+def batches(messages: list[OutboxMessage]) -> Iterable[list[OutboxMessage]]:
+    """Shared requests of up to 1,000 messages whose bodies fit as substitutions, and one
+    request for each message too large for that."""
+    small = [m for m in messages if _fits_substitutions(m)]
     for start in range(0, len(small), BATCH_SIZE):
-        chunk = small[start : start + BATCH_SIZE]
-        yield (
-            chunk,
-            {
-                "from": sender,
-                "personalizations": [_personalization(m, inline=False) for m in chunk],
-                "content": [
-                    {"type": "text/plain", "value": "-text-"},
-                    {"type": "text/html", "value": "-html-"},
-                ],
-            },
-        )
-    for message in large:
-        yield (
-            [message],
-            {
-                "from": sender,
-                "personalizations": [_personalization(message, inline=True)],
-                "content": [
-                    {"type": "text/plain", "value": message.body_text},
-                    {"type": "text/html", "value": message.body_html},
-                ],
-            },
-        )
+        yield small[start : start + BATCH_SIZE]
+    for message in messages:
+        if not _fits_substitutions(message):
+            yield [message]
+
+
+def payload(chunk: list[OutboxMessage]) -> dict[str, Any]:
+    """The v3 request for a batch: bodies as substitutions, or inline for a lone message."""
+    cfg = current_app.config
+    inline = len(chunk) == 1 and not _fits_substitutions(chunk[0])
+    content = (
+        [
+            {"type": "text/plain", "value": chunk[0].body_text},
+            {"type": "text/html", "value": chunk[0].body_html},
+        ]
+        if inline
+        else [{"type": "text/plain", "value": "-text-"}, {"type": "text/html", "value": "-html-"}]
+    )
+    return {
+        "from": {"email": cfg["MAIL_FROM"], "name": cfg["MAIL_FROM_NAME"]},
+        "personalizations": [_personalization(m, inline) for m in chunk],
+        "content": content,
+    }
 
 
 def _is_retryable(error: Exception) -> bool:
@@ -205,6 +206,34 @@ def _fail(chunk: list[OutboxMessage], error: Exception) -> None:
             message.state = OutboxState.FAILED
 
 
+def _send(client, chunk: list[OutboxMessage], counts: dict[str, int]) -> None:
+    """Send one batch. A permanent error in a batch of several is usually one bad address:
+    split the batch until the bad message is alone, so the good ones still go."""
+    now = utcnow()
+    for message in chunk:
+        message.next_attempt_at = now  # still being sent: not stale
+    db.session.commit()
+    try:
+        client.client.mail.send.post(request_body=payload(chunk))
+    except Exception as error:  # noqa: BLE001 - the client raises HTTPError subclasses and URLError
+        if len(chunk) > 1 and not _is_retryable(error):
+            middle = len(chunk) // 2
+            _send(client, chunk[:middle], counts)
+            _send(client, chunk[middle:], counts)
+            return
+        _fail(chunk, error)
+        for message in chunk:
+            counts["retry" if message.state == OutboxState.QUEUED else "failed"] += 1
+        log.warning("mail batch of %d failed: %s", len(chunk), error)
+    else:
+        for message in chunk:
+            message.state = OutboxState.SENT
+            message.sent_at = utcnow()
+            message.last_error = ""
+        counts["sent"] += len(chunk)
+    db.session.commit()
+
+
 def deliver_pending(limit: int = 5000, progress=None) -> dict[str, int]:
     """Send due queued messages; returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
@@ -213,22 +242,8 @@ def deliver_pending(limit: int = 5000, progress=None) -> dict[str, int]:
     messages = _claim(limit)
     client = _client() if messages else None
     done = 0
-    for chunk, payload in payloads(messages):
-        try:
-            client.client.mail.send.post(request_body=payload)
-        except Exception as error:  # noqa: BLE001 - the client raises HTTPError subclasses and URLError
-            _fail(chunk, error)
-            for message in chunk:
-                counts["retry" if message.state == OutboxState.QUEUED else "failed"] += 1
-            log.warning("mail batch of %d failed: %s", len(chunk), error)
-        else:
-            now = utcnow()
-            for message in chunk:
-                message.state = OutboxState.SENT
-                message.sent_at = now
-                message.last_error = ""
-            counts["sent"] += len(chunk)
-        db.session.commit()
+    for chunk in batches(messages):
+        _send(client, chunk, counts)
         done += len(chunk)
         if progress is not None:
             progress.update(done, len(messages))

@@ -49,10 +49,6 @@ def is_focal_point(user: User, event: Event, organization_id: int | None = None)
     )
 
 
-def _event_manager(user: User, event: Event) -> bool:
-    return is_organizer(user, event)
-
-
 def _secretariat(user: User, _obj: Any) -> bool:
     return is_organizer(user)
 
@@ -67,7 +63,7 @@ def _accredit(user: User, obj: tuple[Event, int]) -> bool:
     return is_organizer(user, event) or is_focal_point(user, event, organization_id)
 
 
-def _event_staff(user: User, event: Event | None) -> bool:
+def _event_organizer(user: User, event: Event | None) -> bool:
     return event is not None and is_organizer(user, event)
 
 
@@ -86,12 +82,12 @@ def _job_reader(user: User, run: JobRun | None) -> bool:
 RULES: dict[str, Callable[[User, Any], bool]] = {
     "site.admin": lambda user, obj: False,
     "event.create": _secretariat,
-    "event.manage": _event_manager,
-    "roles.manage": _event_manager,
+    "event.manage": _event_organizer,
+    "roles.manage": _event_organizer,
     "directory.view": _secretariat,
     "directory.manage": _secretariat,
-    "outbox.read": _event_staff,
-    "audit.read": _event_staff,
+    "outbox.read": _event_organizer,
+    "audit.read": _event_organizer,
     "job.read": _job_reader,
     "focus_area.curate": _curate,
     "member.accredit": _accredit,

@@ -32,10 +32,18 @@ def register(app: Flask) -> None:
         return format_datetime(value, fmt) if value else ""
 
     @app.template_global()
-    def url_with(**changes) -> str:
-        """The current URL with some query arguments changed (pagination, sorting)."""
-        args = request.args.to_dict()
+    def url_with(endpoint: str | None = None, **changes) -> str:
+        """The current query string with some arguments changed (pagination, sorting), on
+        the current page or on `endpoint` with the same view arguments (an export)."""
+        view_args = request.view_args or {}
+        # Query keys that clash with view arguments or url_for's own (_external, ...)
+        # would break url_for: they are never ours, so they are dropped.
+        args = {
+            k: v
+            for k, v in request.args.to_dict().items()
+            if k not in view_args and not k.startswith("_")
+        }
         args.update({k: v for k, v in changes.items() if v is not None})
         for key in [k for k, v in changes.items() if v is None]:
             args.pop(key, None)
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return url_for(endpoint or request.endpoint, **view_args, **args)

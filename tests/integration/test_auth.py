@@ -198,3 +198,94 @@ def test_account_requires_login(client):
     response = client.get("/account/")
     assert response.status_code == 302
     assert "/account/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\t/evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_no_open_redirect_after_login_or_language(client, make_user, target):
+    from urllib.parse import quote
+
+    make_user("me@example.org")
+    response = client.post(
+        f"/account/login?next={quote(target)}",
+        data={"email": "me@example.org", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    response = client.post("/language", data={"lang": "fr", "next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_local_next_is_followed(client, make_user):
+    make_user("me@example.org")
+    response = client.post(
+        "/account/login?next=/directory/people?q=x",
+        data={"email": "me@example.org", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/directory/people?q=x"
+
+
+def test_reset_requests_are_limited_per_address(app, client, make_user):
+    make_user("target@example.org")
+    app.config["RATELIMIT_LOGIN"] = "2 per minute"
+    try:
+        codes = [
+            client.post(
+                "/account/forgot",
+                data={"email": "target@example.org"},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+            ).status_code
+            for i in range(4)
+        ]
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+    assert codes == [200, 200, 429, 429]
+    assert len(outbox(app, "target@example.org")) == 2
+
+
+def test_password_change_voids_pending_links_and_email_change_tells_old_address(
+    app, client, make_user, login
+):
+    make_user("me@example.org")
+    login("me@example.org")
+    client.post(
+        "/account/",
+        data={"form": "email", "em-new_email": "new@example.org", "em-current": PASSWORD},
+    )
+    [first] = outbox(app, "new@example.org")
+    client.post(
+        "/account/",
+        data={
+            "form": "password",
+            "pw-current": PASSWORD,
+            "pw-password": "another-password",
+            "pw-confirm": "another-password",
+        },
+    )
+    assert client.get(link_in(first)).status_code == 400  # voided by the password change
+    client.post(
+        "/account/",
+        data={"form": "email", "em-new_email": "new@example.org", "em-current": "another-password"},
+    )
+    second = outbox(app, "new@example.org")[-1]
+    assert client.get(link_in(second)).status_code == 302
+    [notice] = outbox(app, "me@example.org")
+    assert notice.template == "auth/email_changed"
+    assert "new@example.org" in notice.body_text
+
+
+def test_renaming_is_audited(app, client, make_user, login):
+    make_user("me@example.org")
+    login("me@example.org")
+    client.post("/account/", data={"form": "prefs", "prefs-name": "New Name", "prefs-locale": "en"})
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.renamed"))
+    assert entry is not None and "New Name" in entry.summary

@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import event, func, select
 
-from models import AuditEntry, Organization, Person
+from models import AuditEntry, JobRun, JobState, Organization, Person, User
 from webapp.extensions import db
 
 
@@ -61,6 +61,42 @@ def upload(client, content: bytes, name="people.csv"):
     )
 
 
+def import_result(client, content: bytes, name="people.csv") -> str:
+    """Upload a file, follow the redirect to the job page and its result link; the result
+    page's HTML (jobs run synchronously in tests, so the job is done)."""
+    response = upload(client, content, name)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    job_page = response.headers["Location"]
+    assert job_page.startswith("/jobs/")
+    job_id = int(job_page.rsplit("/", 1)[1])
+    body = client.get(job_page).get_data(as_text=True)
+    assert "See the result" in body and f'href="/directory/import/{job_id}"' in body
+    result = client.get(f"/directory/import/{job_id}")
+    assert result.status_code == 200
+    return result.get_data(as_text=True)
+
+
+def add_import_run(app, user_email: str | None, name="directory.import", **fields) -> int:
+    """A finished import run straight in the database, created by `user_email`; its id."""
+    with app.app_context():
+        user_id = (
+            db.session.scalar(select(User.id).where(User.email == user_email))
+            if user_email
+            else None
+        )
+        report = {"created": 1, "errors": [[3, "The last name is missing."]]}
+        run = JobRun(
+            name=name,
+            created_by_id=user_id,
+            state=JobState.DONE,
+            result={"report": report, "endpoint": "directory.import_result"},
+            **fields,
+        )
+        db.session.add(run)
+        db.session.commit()
+        return run.id
+
+
 def csv_rows(response) -> list[dict[str, str]]:
     text = response.get_data(as_text=True).lstrip("\ufeff")
     return list(csv.DictReader(io.StringIO(text)))
@@ -99,13 +135,15 @@ ROUTES = [
     ("get", "/directory/import"),
     ("post", "/directory/import"),
     ("get", "/directory/import/sample.csv"),
+    ("get", "/directory/import/{job}"),
 ]
 
 
 def _url(app, path: str) -> str:
     organization = add_organization(app)
     person = add_person(app, organization_id=organization)
-    return path.format(person=person, organization=organization)
+    job = add_import_run(app, None)
+    return path.format(person=person, organization=organization, job=job)
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
@@ -438,9 +476,7 @@ def test_import_keeps_good_rows_and_lists_bad_ones(app, client, organizer):
         b"c@example.org,Cy,Cole,,,Narnia,\n"
         b"a@example.org,,Ames,,,,fr\n"
     )
-    response = upload(client, content)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
+    body = import_result(client, content)
     # The repeated a@example.org is merged into one person, not kept twice.
     assert "Rows kept: 2. Rows refused: 2." in body
     assert 'id="created">1<' in body and 'id="updated">1<' in body
@@ -516,7 +552,7 @@ def test_export_matches_filters_and_round_trips(app, client, organizer):
         }
     ]
     everyone = client.get("/directory/people.csv").data
-    result = upload(client, everyone).get_data(as_text=True)
+    result = import_result(client, everyone)
     assert 'id="unchanged">2<' in result and 'id="created">0<' in result
     assert people_count(app) == 2
     with app.app_context():
@@ -524,3 +560,86 @@ def test_export_matches_filters_and_round_trips(app, client, organizer):
             db.session.scalar(select(Person.first_name).where(Person.email == "o@example.org"))
             == "=cmd|' /C calc'!A0"
         )
+
+
+def test_import_runs_as_a_job_with_progress_and_result(app, client, organizer):
+    content = b"last_name,email,organization,country\nAmes,a@x.org,Ministry of ICT,SN\n,b@x.org,,\n"
+    response = upload(client, content)
+    assert response.status_code == 302
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 of 2 rows" in job_page and "1 kept, 1 refused" in job_page
+    with app.app_context():
+        run = db.session.scalar(select(JobRun))
+        assert (run.name, run.state, run.done, run.total) == (
+            "directory.import",
+            JobState.DONE,
+            2,
+            2,
+        )
+        assert run.result["report"]["errors"] == [[3, "The last name is missing."]]
+        assert run.result["args"] == {"job_id": run.id}
+    body = client.get(f"/directory/import/{run.id}").get_data(as_text=True)
+    assert "Rows kept: 1. Rows refused: 1." in body and "New organizations added: 1." in body
+
+
+def test_import_reports_updated_organizations(app, client, organizer):
+    add_organization(app, "Ministry of ICT", "MS_MIN", "SN")
+    add_organization(app, "Ministry of ICT", "MS_MIN", "KE")
+    body = import_result(
+        client,
+        b"last_name,organization,country,constituent_group\nAmes,Ministry of ICT,KE,MS_SO\n",
+    )
+    assert "Organizations whose constituent group or membership changed: 1." in body
+    with app.app_context():
+        groups = dict(
+            db.session.execute(
+                select(Organization.country_iso2, Organization.constituent_group)
+            ).all()
+        )
+        assert groups == {"SN": "MS_MIN", "KE": "MS_SO"}
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "organization.updated")
+        )
+        assert entry.summary == "Ministry of ICT" and entry.data["changed"] == ["constituent_group"]
+
+
+def test_import_refuses_a_cell_too_long_to_read(app, client, organizer):
+    content = b"last_name,function\nAmes,ok\nBell," + b"x" * 131_073 + b"\n"
+    response = upload(client, content)
+    assert response.status_code == 400
+    assert "Row 3 has a cell longer than 131,072 characters" in response.get_data(as_text=True)
+    assert people_count(app) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(JobRun.id))) == 0
+
+
+def test_import_result_is_only_for_its_creator(app, client, make_event, make_user, login):
+    make_user("other@x.org", organizer_of=make_event("OTHER-1"))
+    make_user("me@x.org", organizer_of=make_event("MINE-1"))
+    make_user("admin@x.org", admin=True)
+    theirs = add_import_run(app, "other@x.org")
+    mine = add_import_run(app, "me@x.org")
+    not_an_import = add_import_run(app, "me@x.org", name="mail.deliver")
+    running = add_import_run(app, "me@x.org", state=JobState.RUNNING)
+    login("me@x.org")
+    assert client.get(f"/directory/import/{theirs}").status_code == 404
+    assert client.get(f"/jobs/{theirs}").status_code == 404
+    assert client.get(f"/directory/import/{not_an_import}").status_code == 404
+    assert client.get("/directory/import/999999").status_code == 404
+    response = client.get(f"/directory/import/{running}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/jobs/{running}"
+    body = client.get(f"/directory/import/{mine}").get_data(as_text=True)
+    assert "Rows kept: 1. Rows refused: 1." in body
+    client.post("/account/logout")
+    login("admin@x.org")
+    assert client.get(f"/directory/import/{theirs}").status_code == 200
+
+
+def test_participant_cannot_upload_or_see_results(app, client, make_user, login):
+    make_user("o@x.org")
+    make_user("p@x.org")
+    run = add_import_run(app, "o@x.org")
+    login("p@x.org")
+    assert upload(client, b"last_name\nAmes\n").status_code == 403
+    assert client.get(f"/directory/import/{run}").status_code in (403, 404)
+    assert people_count(app) == 0

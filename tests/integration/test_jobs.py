@@ -108,3 +108,50 @@ def test_job_through_a_real_rq_worker(app, ctx):
     assert run.state == JobState.DONE
     assert run.done == 4
     assert db.session.scalars(select(JobRun)).all()
+
+
+def test_lost_and_abandoned_runs_are_recovered(app, ctx):
+    from datetime import timedelta
+
+    from models import utcnow
+
+    app.config["JOBS_MODE"] = "rq"  # dispatch fails: no Redis configured
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        lost = jobs.enqueue("test.count", n=2)
+        db.session.commit()  # the dispatch error is logged, not raised
+    finally:
+        app.config.update(JOBS_MODE="sync", REDIS_URL="")
+    assert db.session.get(JobRun, lost.id).state == JobState.QUEUED
+    stuck = JobRun(
+        name="test.count",
+        args={"n": 1},
+        state=JobState.RUNNING,
+        started_at=utcnow() - timedelta(days=1),
+    )
+    db.session.add(stuck)
+    lost.created_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    result = jobs.run_periodic()["jobs.recover"]
+    assert result == {"redispatched": 1, "abandoned": 1}
+    db.session.expire_all()
+    assert db.session.get(JobRun, lost.id).state == JobState.DONE
+    assert db.session.get(JobRun, stuck.id).state == JobState.FAILED
+
+
+def test_a_failing_periodic_task_does_not_stop_the_others(app, ctx, monkeypatch):
+    def broken():
+        raise RuntimeError("broken task")
+
+    monkeypatch.setitem(jobs.PERIODIC, "test.broken", broken)
+    results = jobs.run_periodic()
+    assert results["test.broken"].startswith("failed: RuntimeError")
+    assert "mail.retry" in results and "jobs.recover" in results
+
+
+def test_savepoint_rollback_keeps_the_outer_jobs(app, ctx):
+    run = jobs.enqueue("test.count", n=1)
+    with db.session.begin_nested() as savepoint:
+        savepoint.rollback()
+    db.session.commit()
+    assert _wait(run.id).state == JobState.DONE

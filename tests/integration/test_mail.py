@@ -149,3 +149,51 @@ def test_deliver_twice_sends_once(app, ctx, sendgrid):
     assert (
         db.session.scalar(select(func.count()).where(OutboxMessage.state == OutboxState.SENT)) == 3
     )
+
+
+def test_one_bad_address_does_not_fail_the_batch(app, ctx, sendgrid):
+    # SendGrid refuses the 4-message batch, then each half, then accepts the good ones.
+    sendgrid.statuses = [400, 202, 400, 202, 400]
+    _send(4)
+    db.session.commit()
+    states = dict(db.session.execute(select(OutboxMessage.to_email, OutboxMessage.state)).all())
+    assert states == {
+        "p0@example.org": OutboxState.SENT,
+        "p1@example.org": OutboxState.SENT,
+        "p2@example.org": OutboxState.SENT,
+        "p3@example.org": OutboxState.FAILED,
+    }
+
+
+def test_two_senders_never_share_a_message(app, ctx, sendgrid):
+    from webapp.mail import _claim
+
+    app.config["SENDGRID_API_KEY"] = ""  # queue without sending
+    _send(3)
+    db.session.commit()
+    app.config["SENDGRID_API_KEY"] = "SG.test"
+    db.session.execute(OutboxMessage.__table__.update().values(state=OutboxState.QUEUED))
+    db.session.commit()
+    first = [m.id for m in _claim(2)]
+    second = [m.id for m in _claim(10)]
+    assert len(first) == 2 and len(second) == 1
+    assert not set(first) & set(second)
+
+
+def test_stale_claims_are_released_by_the_sweep(app, ctx, sendgrid):
+    from datetime import timedelta
+
+    from models import utcnow
+    from webapp.jobs import run_periodic
+
+    app.config["SENDGRID_API_KEY"] = ""
+    _send()
+    db.session.commit()
+    app.config["SENDGRID_API_KEY"] = "SG.test"
+    message = db.session.scalar(select(OutboxMessage))
+    message.state = OutboxState.SENDING
+    message.next_attempt_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    run_periodic()
+    db.session.refresh(message)
+    assert message.state == OutboxState.SENT

@@ -73,3 +73,16 @@ def test_create_app_exits_cleanly_on_bad_config(env, capsys):
     err = capsys.readouterr().err
     assert err.startswith("Convene cannot start: DATABASE_URL must be")
     assert "Traceback" not in err
+
+
+def test_trusted_proxies_must_be_a_small_number(env, tmp_path):
+    env.setenv("TRUSTED_PROXIES", "many")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        from_environment(tmp_path)
+    env.setenv("TRUSTED_PROXIES", "2")
+    assert from_environment(tmp_path)["TRUSTED_PROXIES"] == 2
+
+
+def test_unix_socket_redis_url_is_accepted(env, tmp_path):
+    env.setenv("REDIS_URL", "unix:///run/redis.sock")
+    assert from_environment(tmp_path)["REDIS_URL"] == "unix:///run/redis.sock"

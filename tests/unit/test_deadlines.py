@@ -75,6 +75,21 @@ def test_default_p2c_window():
 
 
 @pytest.mark.parametrize(
+    ("days", "window"),
+    [
+        (0, (None, None)),  # a one-day event has no day 2
+        (1, (datetime(2030, 11, 18, 14, 0), datetime(2030, 11, 18, 18, 0))),
+        (2, (datetime(2030, 11, 18, 14, 0), datetime(2030, 11, 19, 18, 0))),
+    ],
+)
+def test_short_events_get_a_window_that_fits_and_stay_editable(actor, days, window):
+    event = services.create_event(actor, **fields(closing_date=OPENING + timedelta(days=days)))
+    assert (event.p2c_start, event.p2c_end) == window
+    services.update_event(actor, event, city="Kigali")  # still valid: no error
+    assert event.city == "Kigali"
+
+
+@pytest.mark.parametrize(
     ("changes", "error", "field", "message"),
     [
         ({"timezone": "Mars/Olympus"}, services.EventInvalid, "timezone", "time zone"),

@@ -16,3 +16,25 @@ def test_tokens_are_random_and_stored_hashed():
     other, _ = new_token()
     assert token != other and len(token) >= 40
     assert digest == hash_token(token) and token not in digest and len(digest) == 64
+
+
+import pytest  # noqa: E402
+
+from webapp.security import safe_next  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/events/1?x=2", "/events/1?x=2"),
+        ("", "/"),
+        (None, "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("events", "/"),
+    ],
+)
+def test_safe_next(target, expected):
+    assert safe_next(target, "/") == expected

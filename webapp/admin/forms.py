@@ -59,6 +59,14 @@ class OutboxFilterForm(_FilterForm):
         self.state.choices = options(labelled(OUTBOX_STATE_LABELS.items()), blank=str(_l("Any")))
 
 
+def _check_year(field) -> None:
+    """Dates far outside any event's life overflow date arithmetic; refuse them."""
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError(
+            _l("Enter a date between %(start)d and %(end)d.", start=2000, end=2100)
+        )
+
+
 class AuditFilterForm(_FilterForm):
     action = StringField(_l("Action starts with"), validators=[Length(max=80)], filters=[strip])
     actor = StringField(_l("Who (email)"), validators=[Length(max=254)], filters=[strip])
@@ -66,6 +74,10 @@ class AuditFilterForm(_FilterForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 
+    def validate_date_from(self, field):
+        _check_year(field)
+
     def validate_date_to(self, field):
+        _check_year(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))

@@ -155,6 +155,7 @@ def register(email: str, name: str, password: str, locale: str = "en") -> User |
     check_password_rules(password, email)
     existing = user_by_email(email)
     if existing is not None:
+        hash_password(password)  # the same effort as a new account: timing tells nothing
         mail.send(
             existing.email,
             "auth/account_exists",
@@ -243,6 +244,12 @@ def _set_password(user: User, password: str) -> None:
     check_password_rules(password, user.email)
     user.password_hash = hash_password(password)
     user.session_version += 1  # logs out other sessions and remember-me cookies
+    # Links mailed before the change (a pending email change, say) stop working.
+    db.session.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def reset_password(token: str, password: str) -> User:
@@ -293,6 +300,15 @@ def confirm_email_change(token: str) -> User:
     user.email = record.new_email
     user.email_verified_at = utcnow()
     audit.record("user.email_changed", actor=user, obj=user, summary=f"{old} → {user.email}")
+    # The old address hears of it, so a hijacked account does not change hands silently.
+    mail.send(
+        old,
+        "auth/email_changed",
+        to_name=user.name,
+        locale=user.locale,
+        new_email=user.email,
+        reset_link=current_app.config["BASE_URL"].rstrip("/") + url_for("auth.forgot"),
+    )
     return user
 
 
@@ -300,6 +316,14 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in LANGUAGES:
         raise AuthError(str(_l("Unknown language.")))
     user.locale = locale
+
+
+def update_profile(user: User, name: str, locale: str) -> None:
+    """Change the account's name and preferred language."""
+    set_locale(user, locale)
+    if name != user.name:
+        audit.record("user.renamed", actor=user, obj=user, summary=f"{user.name} → {name}")
+        user.name = name
 
 
 def create_admin(email: str, name: str, password: str) -> User:

@@ -20,14 +20,21 @@ from .forms import (
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
 
-def _login_email_key() -> str:
+def _email_key() -> str:
     """Rate-limit key: the address being tried, so one account cannot be brute-forced
-    from many addresses."""
-    return "login:" + services.normalize_email(request.form.get("email", ""))[:254]
+    (or flooded with mail) from many addresses."""
+    return f"{request.endpoint}:" + services.normalize_email(request.form.get("email", ""))[:254]
+
+
+def _limited(view):
+    """Limit POSTs per client address and per email address (RATELIMIT_LOGIN)."""
+    limit = lambda: current_app.config["RATELIMIT_LOGIN"]  # noqa: E731 - read per request
+    view = limiter.limit(limit, methods=["POST"], key_func=_email_key)(view)
+    return limiter.limit(limit, methods=["POST"])(view)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@_limited
 def signup():
     """Create an account; a confirmation link goes to the address."""
     form = SignupForm()
@@ -60,7 +67,7 @@ def verify_email(token: str):
 
 
 @bp.route("/verify/resend", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@_limited
 def resend_verification():
     """Send a new confirmation link."""
     form = EmailOnlyForm()
@@ -72,10 +79,7 @@ def resend_verification():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=_login_email_key
-)
+@_limited
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -108,7 +112,7 @@ def logout():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@_limited
 def forgot():
     """Ask for a password reset link; the answer is the same for every address."""
     form = EmailOnlyForm()
@@ -158,8 +162,7 @@ def account():
     status = 200
     if which:
         if which == "prefs" and prefs.validate_on_submit():
-            current_user.name = prefs.name.data.strip()
-            services.set_locale(current_user, prefs.locale.data)
+            services.update_profile(current_user, prefs.name.data, prefs.locale.data)
             db.session.commit()
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("auth.account"))

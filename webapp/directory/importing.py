@@ -6,6 +6,11 @@ its row number as a spreadsheet shows it (the header is row 1); every good row i
 Rows with the same email, in the file or in the directory, are merged into one person:
 non-empty values overwrite, empty ones keep what is there.
 
+An organization is matched by name and the row's country (services.pick_organization):
+a row with a country means the organization of that name in that country, or a new one
+there; a row without one means the oldest organization of that name. A person already
+in an organization of that name stays in it, so an exported file imports unchanged.
+
 Nothing here queries per row: countries, groups, the file's existing people (by email,
 in chunks) and organizations (by name) are loaded once.
 """
@@ -13,9 +18,10 @@ in chunks) and organizations (by name) are loaded once.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +32,7 @@ from sqlalchemy import insert, select
 from models import Country, MembershipCategory, Organization, Person, User
 
 from .. import audit
+from ..auth.services import normalize_email
 from ..config import LANGUAGES
 from ..downloads import FORMULA_START, write_csv
 from ..extensions import db
@@ -62,6 +69,8 @@ HEADER = [name for name, _ in COLUMNS]
 REQUIRED = ("last_name",)
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+#: Rows saved between two progress reports (each report commits).
+PROGRESS_EVERY = 500
 #: Cells a spreadsheet would run as a formula; exported with a leading quote.
 SAMPLE_ROWS = [
     [
@@ -122,13 +131,28 @@ class ImportReport:
     #: Rows folded into an earlier row of the same file (same email).
     merged_in_file: int = 0
     organizations_created: int = 0
+    #: Existing organizations whose constituent group or membership the file changed.
+    organizations_updated: int = 0
     #: (row number, reason) of each skipped row; the header is row 1.
     errors: list[tuple[int, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def kept(self) -> int:
+        """Rows kept: people created, updated or found unchanged."""
         return self.created + self.updated + self.unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON values (a job's stored result)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportReport:
+        """The report back from as_dict() (after a JSON round trip)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        report = cls(**{k: v for k, v in data.items() if k in names})
+        report.errors = [(int(line), str(reason)) for line, reason in report.errors]
+        return report
 
 
 @dataclass
@@ -139,6 +163,8 @@ class Row:
     values: dict[str, Any]
     organization: str = ""
     organization_values: dict[str, Any] = field(default_factory=dict)
+    #: Rows of the file this one stands for (later rows with its email merge into it).
+    rows: int = 1
 
 
 class _RowError(Exception):
@@ -203,6 +229,49 @@ def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return header, enumerate(reader, start=2)
 
 
+def _unreadable(line: int, error: csv.Error) -> ImportRefused:
+    """The refusal for a row the csv module cannot parse."""
+    if "field larger than field limit" in str(error):
+        return ImportRefused(
+            _l(
+                "Row %(line)s has a cell longer than %(n)s characters, or a quote that is never "
+                "closed. Nothing was imported.",
+                line=line,
+                n=f"{csv.field_size_limit():,}",
+            )
+        )
+    return ImportRefused(
+        _l("Row %(line)s cannot be read: %(error)s. Nothing was imported.", line=line, error=error)
+    )
+
+
+def filled_rows(rows: Iterator[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """The rows that are not blank, or ImportRefused for an unreadable or too long file."""
+    filled: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for line, raw in rows:
+            # Spreadsheets leave blank rows at the end; they mean nothing.
+            if any(c.strip() for c in raw):
+                filled.append((line, raw))
+    except csv.Error as error:
+        raise _unreadable(line + 1, error) from None
+    if len(filled) > MAX_ROWS:
+        raise ImportRefused(
+            _l("The file has more than %(n)s rows. Split it into smaller files.", n=f"{MAX_ROWS:,}")
+        )
+    return filled
+
+
+def check_file(data: bytes) -> str:
+    """The file's text if nothing refuses the whole file (size, encoding, header, an
+    unreadable row, too many rows), else ImportRefused; the rows are not checked yet."""
+    text = decode(data)
+    _header, rows = read_rows(text)
+    filled_rows(rows)
+    return text
+
+
 # --- checking one row ---------------------------------------------------------------------
 
 
@@ -258,7 +327,7 @@ def _email(value: str) -> str:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         raise _RowError(_l("“%(value)s” is not a valid email address.", value=value)) from None
-    return value.lower()
+    return normalize_email(value)
 
 
 def _languages(value: str) -> list[str]:
@@ -327,14 +396,8 @@ def check_rows(
     header: list[str], rows: Iterable[tuple[int, list[str]]], lookups: Lookups, report: ImportReport
 ) -> list[Row]:
     """Good rows in file order; bad ones go to report.errors."""
-    # Spreadsheets leave blank rows at the end; they mean nothing.
-    filled = [(line, raw) for line, raw in rows if any(c.strip() for c in raw)]
-    if len(filled) > MAX_ROWS:
-        raise ImportRefused(
-            _l("The file has more than %(n)s rows. Split it into smaller files.", n=f"{MAX_ROWS:,}")
-        )
     good: list[Row] = []
-    for line, raw in filled:
+    for line, raw in rows:
         if len(raw) > len(header) and any(c.strip() for c in raw[len(header) :]):
             report.errors.append(
                 (
@@ -381,6 +444,7 @@ def merge_rows(rows: list[Row], report: ImportReport) -> list[Row]:
             merged.append(row)
             continue
         report.merged_in_file += 1
+        first.rows += 1
         _overlay(first.values, row.values)
         if row.organization:
             first.organization = row.organization
@@ -388,55 +452,95 @@ def merge_rows(rows: list[Row], report: ImportReport) -> list[Row]:
     return merged
 
 
-def _organizations(rows: list[Row], report: ImportReport) -> dict[str, int]:
-    """name_key -> organization id for every name in `rows`, creating the missing ones."""
-    found = services.organizations_by_names(r.organization for r in rows if r.organization)
-    chosen: dict[str, Organization | dict[str, Any]] = {}
-    for row in rows:
-        if not row.organization:
-            continue
-        key = name_key(row.organization)
-        target = chosen.get(key) or services.pick_organization(
-            found.get(key, []), row.values["country_iso2"] or None
+def _targets(rows: list[Row], existing: dict[str, Person]) -> dict[int, Organization]:
+    """Row line -> the organization the row means; new ones are pending, not added yet."""
+    found = services.organizations_by_names(r.organization for r in rows)
+    targets: dict[int, Organization] = {}
+    # Rows with a country first, so a row without one may mean an organization the file
+    # creates in some country, whatever the order of the rows.
+    for row in sorted(rows, key=lambda r: not r.values["country_iso2"]):
+        candidates = found.setdefault(name_key(row.organization), [])
+        person = existing.get(row.values["email"])
+        country = row.values["country_iso2"] or None
+        target = services.pick_organization(
+            candidates, country, person.organization_id if person else None
         )
         if target is None:
-            target = {
-                "name": row.organization,
-                "country_iso2": row.values["country_iso2"] or None,
-                "constituent_group": None,
-                "membership": MembershipCategory.NON_MEMBER,
-            }
-        chosen[key] = target
-        for name, value in row.organization_values.items():
-            if isinstance(target, dict):
-                target[name] = value
-            else:
-                setattr(target, name, value)
-    new = [t for t in chosen.values() if isinstance(t, dict)]
-    if new:
-        # One executemany; the ORM would insert row by row to learn each new id.
-        db.session.execute(insert(Organization), new)
-        created = services.organizations_by_names(t["name"] for t in new)
-        for t in new:
-            chosen[name_key(t["name"])] = created[name_key(t["name"])][-1]
+            target = Organization(
+                name=row.organization,
+                country_iso2=country,
+                constituent_group=None,
+                membership=MembershipCategory.NON_MEMBER,
+            )
+            candidates.append(target)
+        targets[row.line] = target
+    return targets
+
+
+def _audit_updated(changes: dict[int, tuple[Organization, set[str]]], actor: User | None) -> None:
+    """One audit entry per existing organization the file changed."""
+    for organization, changed in changes.values():
+        audit.record(
+            "organization.updated",
+            actor=actor,
+            obj=organization,
+            summary=organization.name,
+            changed=sorted(changed),
+            source="import",
+        )
+
+
+def _insert(new: list[Organization]) -> dict[tuple[str, str | None], int]:
+    """Insert pending organizations in one executemany; their ids by (name_key, country)."""
+    if not new:
+        return {}
+    # The ORM would insert row by row to learn each new id (SQLite batches no RETURNING).
+    columns = ("name", "country_iso2", "constituent_group", "membership")
+    db.session.execute(insert(Organization), [{c: getattr(o, c) for c in columns} for o in new])
+    stored = services.organizations_by_names(o.name for o in new)
+    # Oldest first, so the new one (the newest) wins; a pair never had one before.
+    return {(key, o.country_iso2): o.id for key, found in stored.items() for o in found}
+
+
+def _organizations(
+    rows: list[Row], existing: dict[str, Person], report: ImportReport, actor: User | None
+) -> dict[int, int]:
+    """Row line -> organization id for rows naming one, creating and updating organizations."""
+    named = [r for r in rows if r.organization]
+    targets = _targets(named, existing)
+    new = list({id(t): t for t in targets.values() if t.id is None}.values())
+    changes: dict[int, tuple[Organization, set[str]]] = {}
+    for row in named:  # in file order: later rows' values win
+        target = targets[row.line]
+        changed = services.assign_changed(target, row.organization_values)
+        if changed and target.id is not None:
+            changes.setdefault(target.id, (target, set()))[1].update(changed)
+    created = _insert(new)
+    _audit_updated(changes, actor)
     report.organizations_created = len(new)
-    return {key: organization.id for key, organization in chosen.items()}
+    report.organizations_updated = len(changes)
+    return {
+        line: t.id if t.id is not None else created[(name_key(t.name), t.country_iso2)]
+        for line, t in targets.items()
+    }
 
 
-def _person_values(row: Row, organizations: dict[str, int]) -> dict[str, Any]:
+def _person_values(row: Row, organizations: dict[int, int]) -> dict[str, Any]:
+    """The person columns of a row, with None for what it leaves empty."""
     values = dict(row.values)
     values["email"] = values["email"] or None
     values["country_iso2"] = values["country_iso2"] or None
-    values["organization_id"] = (
-        organizations[name_key(row.organization)] if row.organization else None
-    )
+    values["organization_id"] = organizations.get(row.line)
     return values
 
 
-def save_rows(rows: list[Row], report: ImportReport) -> None:
-    """Create or update one person per merged row."""
-    existing = services.people_by_emails(r.values["email"] for r in rows)
-    organizations = _organizations(rows, report)
+def _save_people(
+    rows: list[Row],
+    existing: dict[str, Person],
+    organizations: dict[int, int],
+    report: ImportReport,
+) -> None:
+    """Create or update the people of `rows`: one INSERT for the new ones."""
     new: list[dict[str, Any]] = []
     for row in rows:
         values = _person_values(row, organizations)
@@ -453,17 +557,43 @@ def save_rows(rows: list[Row], report: ImportReport) -> None:
     if new:
         # Every dict has the same keys, so this is one executemany, not an INSERT per row.
         db.session.execute(insert(Person), new)
-    report.created = len(new)
+    report.created += len(new)
     db.session.flush()
 
 
-def import_people(data: bytes, *, actor: User | None, filename: str = "") -> ImportReport:
-    """Import a people CSV: keep every good row, report every bad one with its reason."""
-    text = decode(data)
-    header, rows = read_rows(text)
-    report = ImportReport(ignored_columns=[c for c in header if c and c not in HEADER])
-    good = check_rows(header, rows, Lookups.load(), report)
-    save_rows(merge_rows(good, report), report)
+@dataclass
+class Progress:
+    """Rows of the file handled so far, passed on to an optional callback(done, total)."""
+
+    callback: Callable[[int, int], None] | None
+    total: int
+    done: int = 0
+
+    def add(self, rows: int) -> None:
+        """Count `rows` more rows as handled and tell the callback."""
+        self.done += rows
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+def save_rows(
+    rows: list[Row],
+    report: ImportReport,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Create or update one person per merged row, PROGRESS_EVERY rows at a time."""
+    existing = services.people_by_emails(r.values["email"] for r in rows)
+    organizations = _organizations(rows, existing, report, actor)
+    for start in range(0, len(rows), PROGRESS_EVERY):
+        chunk = rows[start : start + PROGRESS_EVERY]
+        _save_people(chunk, existing, organizations, report)
+        if progress is not None:
+            progress.add(sum(r.rows for r in chunk))
+
+
+def _audit_import(report: ImportReport, actor: User | None, filename: str) -> None:
+    """The one audit entry of an import, with its counts and first refused rows."""
     audit.record(
         "directory.imported",
         actor=actor,
@@ -474,8 +604,29 @@ def import_people(data: bytes, *, actor: User | None, filename: str = "") -> Imp
         updated=report.updated,
         unchanged=report.unchanged,
         organizations_created=report.organizations_created,
+        organizations_updated=report.organizations_updated,
         errors=[list(e) for e in report.errors[:100]],
     )
+
+
+def import_people(
+    data: bytes | str,
+    *,
+    actor: User | None,
+    filename: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import a people CSV (bytes, or text from check_file): keep every good row, report
+    every bad one with its reason; progress(done, total) is called after each chunk."""
+    text = decode(data) if isinstance(data, bytes) else data
+    header, rows = read_rows(text)
+    report = ImportReport(ignored_columns=[c for c in header if c and c not in HEADER])
+    filled = filled_rows(rows)
+    good = check_rows(header, filled, Lookups.load(), report)
+    counter = Progress(progress, len(filled))
+    counter.add(len(report.errors))  # refused rows are done once checked
+    save_rows(merge_rows(good, report), report, actor, counter)
+    _audit_import(report, actor, filename)
     return report
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager
 from models import Country, MembershipCategory, Organization, Person, ReferenceItem, RoleGrant, User
 
 from .. import audit
+from ..auth.services import normalize_email
 from ..config import LANGUAGES
 from ..extensions import db
 from ..pagination import Page, clamp_page
@@ -62,15 +63,9 @@ class DirectoryError(Exception):
 # --- values -------------------------------------------------------------------------------
 
 
-def normalize_email(email: str | None) -> str | None:
-    """Lower-cased, trimmed address, or None when empty."""
-    email = (email or "").strip().lower()
-    return email or None
-
-
 def check_email(email: str | None) -> str | None:
-    """The normalized address, or DirectoryError when it is not a valid address."""
-    email = normalize_email(email)
+    """The normalized address (None when empty), or DirectoryError when it is not valid."""
+    email = normalize_email(email or "") or None
     if email is None:
         return None
     if len(email) > MAX_LENGTH["email"]:
@@ -271,21 +266,28 @@ def _organization_values(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _check_name_free(name: str, organization_id: int | None = None) -> None:
+def _check_name_free(
+    name: str, country_iso2: str | None, organization_id: int | None = None
+) -> None:
+    """Names are unique per country, regardless of case and spacing; one without a country
+    must be unique everywhere (only a country tells two organizations of one name apart)."""
     existing = organizations_by_names([name]).get(name_key(name), [])
-    if any(o.id != organization_id for o in existing):
+    if any(
+        o.id != organization_id and (country_iso2 is None or o.country_iso2 == country_iso2)
+        for o in existing
+    ):
         raise DirectoryError(
             _l("An organization named “%(name)s” is already in the directory.", name=name), "name"
         )
 
 
 def create_organization(*, actor: User | None, name: str, **values: Any) -> Organization:
-    """Add an organization; names are unique regardless of case and spacing."""
+    """Add an organization; names are unique per country regardless of case and spacing."""
     unknown = set(values) - set(ORGANIZATION_FIELDS)
     if unknown:
         raise TypeError(f"unknown organization fields: {sorted(unknown)}")
     clean = _organization_values({"membership": None, **values, "name": name})
-    _check_name_free(clean["name"])
+    _check_name_free(clean["name"], clean.get("country_iso2"))
     organization = Organization(**clean)
     db.session.add(organization)
     db.session.flush()
@@ -301,8 +303,12 @@ def update_organization(
     if unknown:
         raise TypeError(f"unknown organization fields: {sorted(unknown)}")
     clean = _organization_values(values)
-    if "name" in clean:
-        _check_name_free(clean["name"], organization.id)
+    if "name" in clean or "country_iso2" in clean:
+        _check_name_free(
+            clean.get("name", organization.name),
+            clean.get("country_iso2", organization.country_iso2),
+            organization.id,
+        )
     changed = assign_changed(organization, clean)
     db.session.flush()
     if changed:
@@ -373,21 +379,33 @@ def organization_names() -> list[str]:
 
 
 def pick_organization(
-    candidates: Sequence[Organization], country_iso2: str | None = None
-) -> Organization | None:
-    """Among organizations of one name, the one in `country_iso2`, else the oldest."""
+    candidates: Sequence[Any], country_iso2: str | None = None, current_id: int | None = None
+) -> Any | None:
+    """The organization a name means, among those of that name (oldest first), or None.
+
+    The one matching rule, for the import and the person form: the person's current
+    organization if it has that name; else, with a country, the one in that country
+    (None: a new one is due there); without a country, the oldest.
+    """
     for organization in candidates:
-        if country_iso2 and organization.country_iso2 == country_iso2:
+        if current_id is not None and organization.id == current_id:
             return organization
+    if country_iso2:
+        return next((o for o in candidates if o.country_iso2 == country_iso2), None)
     return candidates[0] if candidates else None
 
 
 def find_or_create_organization(
-    name: str, *, actor: User | None, country_iso2: str | None = None
+    name: str,
+    *,
+    actor: User | None,
+    country_iso2: str | None = None,
+    current_id: int | None = None,
 ) -> tuple[Organization, bool]:
-    """The organization of this name (any case), or a new one; and whether it was created."""
+    """The organization `name` means (see pick_organization), or a new one; and whether it
+    was created."""
     existing = pick_organization(
-        organizations_by_names([name]).get(name_key(name), []), country_iso2
+        organizations_by_names([name]).get(name_key(name), []), country_iso2, current_id
     )
     if existing is not None:
         return existing, False

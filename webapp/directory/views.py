@@ -6,14 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Organization, Person
+from models import JobRun, JobState, Organization, Person
 
 from ..downloads import csv_response
 from ..extensions import db
 from ..forms import show_error
+from ..jobs import enqueue
 from ..pagination import page_arg
 from ..permissions import require
 from . import importing, services
+from .background import IMPORT_JOB
 from .forms import (
     MEMBERSHIP_LABELS,
     DeleteForm,
@@ -70,7 +72,10 @@ def _save_person(form: PersonForm, person: Person | None) -> tuple[Person | None
     try:
         if form.organization.data:
             organization, created = services.find_or_create_organization(
-                form.organization.data, actor=_actor(), country_iso2=values["country_iso2"]
+                form.organization.data,
+                actor=_actor(),
+                country_iso2=values["country_iso2"],
+                current_id=person.organization_id if person is not None else None,
             )
             values["organization_id"] = organization.id
             new_organization = organization.name if created else ""
@@ -298,25 +303,8 @@ def delete_organization(organization_id: int):
 # --- import -------------------------------------------------------------------------------
 
 
-@bp.route("/import", methods=["GET", "POST"])
-def import_people():
-    """Upload a CSV of people; show what was kept and which rows were refused, and why."""
-    require("directory.manage")
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        # One byte over the limit is enough to refuse; the rest is never read.
-        data = upload.read(importing.MAX_BYTES + 1)
-        try:
-            report = importing.import_people(data, actor=_actor(), filename=upload.filename)
-        except DirectoryError as error:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, str(error)]
-        else:
-            db.session.commit()
-            return render_template(
-                "directory/import_result.html", report=report, filename=upload.filename
-            )
+def _import_page(form: ImportForm):
+    """The import form, with 400 when it has errors."""
     return render_template(
         "directory/import.html",
         form=form,
@@ -324,6 +312,49 @@ def import_people():
         max_rows=importing.MAX_ROWS,
         max_mb=importing.MAX_BYTES // (1024 * 1024),
     ), 400 if form.errors else 200
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_people():
+    """Upload a CSV of people: a file that cannot be used is refused here and now; the rows
+    are imported by a background job whose page shows the progress, then the result."""
+    require("directory.manage")
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _import_page(form)
+    upload = form.file.data
+    # One byte over the limit is enough to refuse; the rest is never read.
+    try:
+        text = importing.check_file(upload.read(importing.MAX_BYTES + 1))
+    except DirectoryError as error:
+        form.file.errors = [*form.file.errors, str(error)]
+        return _import_page(form)
+    run = enqueue(
+        IMPORT_JOB, actor=_actor(), csv=text, filename=upload.filename, actor_id=current_user.id
+    )
+    db.session.commit()  # the job starts once this commits
+    return redirect(url_for("admin.job", job_id=run.id))
+
+
+@bp.get("/import/<int:job_id>")
+def import_result(job_id: int):
+    """What an import kept and which rows it refused, and why."""
+    require("directory.manage")
+    run = db.session.get(JobRun, job_id)
+    if run is not None and run.name != IMPORT_JOB:
+        run = None
+    # Asked even for a missing run: a stranger cannot tell missing from not theirs.
+    require("job.read", run, private=True)
+    if run is None:
+        abort(404)
+    if run.state != JobState.DONE or "report" not in (run.result or {}):
+        return redirect(url_for("admin.job", job_id=run.id))  # still running, or failed
+    return render_template(
+        "directory/import_result.html",
+        report=importing.ImportReport.from_dict(run.result["report"]),
+        filename=run.result.get("filename", ""),
+        run=run,
+    )
 
 
 @bp.get("/import/sample.csv")

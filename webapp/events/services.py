@@ -109,10 +109,17 @@ def timezones() -> tuple[str, ...]:
     return ("UTC", *sorted(zones))
 
 
-def default_p2c_window(opening_date: date) -> tuple[datetime, datetime]:
-    """Day 2 at 14:00 to day 4 at 18:00, event-local (naive) time."""
+def default_p2c_window(
+    opening_date: date, closing_date: date | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """Day 2 at 14:00 to day 4 at 18:00, event-local (naive) time, cut at the closing day;
+    no segment at all for an event that ends before day 2."""
     start = datetime.combine(opening_date + timedelta(days=P2C_START_DAY), P2C_START_TIME)
     end = datetime.combine(opening_date + timedelta(days=P2C_END_DAY), P2C_END_TIME)
+    if closing_date is not None:
+        if start.date() > closing_date:
+            return None, None
+        end = min(end, datetime.combine(closing_date, P2C_END_TIME))
     return start, end
 
 
@@ -170,7 +177,9 @@ def _check_places(values: dict[str, Any]) -> None:
 def _check_p2c(values: dict[str, Any]) -> None:
     start, end = values["p2c_start"], values["p2c_end"]
     if start is None and end is None:
-        values["p2c_start"], values["p2c_end"] = default_p2c_window(values["opening_date"])
+        values["p2c_start"], values["p2c_end"] = default_p2c_window(
+            values["opening_date"], values["closing_date"]
+        )
         return
     if start is None or end is None:
         raise EventInvalid(
