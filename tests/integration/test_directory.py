@@ -88,9 +88,8 @@ def add_import_run(app, user_email: str | None, name="directory.import", **field
         run = JobRun(
             name=name,
             created_by_id=user_id,
-            state=JobState.DONE,
             result={"report": report, "endpoint": "directory.import_result"},
-            **fields,
+            **({"state": JobState.DONE} | fields),
         )
         db.session.add(run)
         db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -356,3 +358,136 @@ def test_search_organizations_with_people_counts(ctx):
     assert [(o.name, n) for o, n in page.items] == [("Digital Org", 3), ("Empty Org", 0)]
     assert services.search_organizations("", region="AFR").total == 1
     assert services.search_organizations("", constituent_group="CSO").items[0][0].id == org.id
+
+
+# --- organizations by name and country ----------------------------------------------------
+
+
+def test_organizations_matched_by_name_and_country(ctx):
+    senegal = services.create_organization(actor=None, name="Ministry of ICT", country_iso2="SN")
+    report = import_people(
+        csv_bytes(
+            "a@x.org,,,Ames,,Ministry of ICT,,,SN,,",
+            "b@x.org,,,Bell,,ministry of ict,,,KE,,",
+            "c@x.org,,,Cole,,Ministry of  ICT,,,Kenya,,",
+            "d@x.org,,,Diaz,,Ministry of ICT,,,,,",
+        ),
+        actor=None,
+    )
+    assert report.organizations_created == 1
+    found = people()
+    assert found["a@x.org"].organization_id == senegal.id
+    kenya = found["b@x.org"].organization
+    assert (kenya.name, kenya.country_iso2) == ("ministry of ict", "KE")
+    assert found["c@x.org"].organization_id == kenya.id
+    assert found["d@x.org"].organization_id == senegal.id  # no country: the oldest
+    assert count(Organization) == 2
+
+
+def test_row_without_country_means_the_one_the_file_creates_whatever_the_order(ctx):
+    report = import_people(
+        csv_bytes("a@x.org,,,Ames,,New Org,,,,,", "b@x.org,,,Bell,,New Org,,,KE,,"), actor=None
+    )
+    assert report.organizations_created == 1
+    found = people()
+    assert found["a@x.org"].organization_id == found["b@x.org"].organization_id
+    assert found["a@x.org"].organization.country_iso2 == "KE"
+
+
+def test_person_keeps_their_organization_of_that_name(ctx):
+    unicef = services.create_organization(actor=None, name="UNICEF", country_iso2="US")
+    services.create_person(
+        actor=None,
+        last_name="Otieno",
+        email="o@x.org",
+        country_iso2="KE",
+        organization_id=unicef.id,
+    )
+    report = import_people(csv_bytes("o@x.org,,,Otieno,,UNICEF,,,KE,,"), actor=None)
+    assert (report.unchanged, report.organizations_created) == (1, 0)
+    assert count(Organization) == 1
+
+
+def test_organization_updates_are_counted_and_audited(ctx):
+    itu = services.create_organization(
+        actor=None, name="ITU", constituent_group="UN", country_iso2="CH"
+    )
+    services.create_organization(actor=None, name="Same", constituent_group="CSO")
+    report = import_people(
+        csv_bytes(
+            "a@x.org,,,Ames,,ITU,SM,sector_member,CH,,",
+            "b@x.org,,,Bell,,ITU,SM,,CH,,",
+            "c@x.org,,,Cole,,Same,CSO,,,,",
+            "d@x.org,,,Diaz,,Brand New,PRIV,,KE,,",
+        ),
+        actor=None,
+    )
+    assert (report.organizations_updated, report.organizations_created) == (1, 1)
+    assert (itu.constituent_group, itu.membership) == ("SM", MembershipCategory.SECTOR_MEMBER)
+    entries = list(
+        db.session.scalars(select(AuditEntry).where(AuditEntry.action == "organization.updated"))
+    )
+    assert [(e.object_id, e.data["changed"]) for e in entries] == [
+        (itu.id, ["constituent_group", "membership"])
+    ]
+    imported = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "directory.imported")
+    )
+    assert imported.data["organizations_updated"] == 1
+
+
+def test_person_form_lookup_by_name_and_country(ctx):
+    senegal = services.create_organization(actor=None, name="Ministry of ICT", country_iso2="SN")
+    found, created = services.find_or_create_organization(
+        "ministry of ict", actor=None, country_iso2="SN"
+    )
+    assert (found.id, created) == (senegal.id, False)
+    kenya, created = services.find_or_create_organization(
+        "Ministry of ICT", actor=None, country_iso2="KE"
+    )
+    assert created and kenya.country_iso2 == "KE"
+    found, created = services.find_or_create_organization("Ministry of ICT", actor=None)
+    assert (found.id, created) == (senegal.id, False)  # no country: the oldest
+    found, _created = services.find_or_create_organization(
+        "Ministry of ICT", actor=None, country_iso2="FR", current_id=kenya.id
+    )
+    assert found.id == kenya.id  # the person's own organization of that name
+    with pytest.raises(DirectoryError, match="already in the directory"):
+        services.create_organization(actor=None, name="MINISTRY of ICT", country_iso2="KE")
+    with pytest.raises(DirectoryError, match="already in the directory"):
+        services.create_organization(actor=None, name="Ministry of ICT")
+
+
+# --- unreadable files and progress --------------------------------------------------------
+
+
+def test_cell_over_the_csv_limit_refuses_the_file_naming_the_row(ctx):
+    data = csv_bytes("a@x.org,,,Ames,,,,,,,", "b@x.org,,,Bell," + "x" * 131_073 + ",,,,,,")
+    for call in (importing.check_file, lambda d: import_people(d, actor=None)):
+        with pytest.raises(ImportRefused, match="Row 3 has a cell longer than 131,072"):
+            call(data)
+    assert count(Person) == 0
+
+
+def test_unclosed_quote_refuses_the_file(ctx):
+    data = csv_bytes('a@x.org,,,"Ames', *(["b@x.org,,,Bell," + "x" * 1000] * 200))
+    with pytest.raises(ImportRefused, match="Row 2 .*quote that is never closed"):
+        importing.check_file(data)
+
+
+def test_check_file_returns_the_text_without_importing(ctx):
+    assert importing.check_file("\ufefflast_name\nAmes\n".encode()) == "last_name\nAmes\n"
+    assert count(Person) == 0
+
+
+def test_progress_is_reported_every_chunk(ctx):
+    calls: list[tuple[int, int]] = []
+    lines = [f"p{i}@x.org,,,L{i},,,,,,," for i in range(1200)] + [",,,,,,,,,,x"]
+    import_people(csv_bytes(*lines), actor=None, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 1201), (501, 1201), (1001, 1201), (1201, 1201)]
+
+
+def test_report_survives_a_json_round_trip():
+    report = importing.ImportReport(created=2, organizations_updated=1, errors=[(3, "Bad")])
+    data = json.loads(json.dumps(report.as_dict()))
+    assert importing.ImportReport.from_dict(data) == report

@@ -1,8 +1,8 @@
 """foundation schema
 
-Revision ID: ce5e4a4e01d7
+Revision ID: 16988d4c151a
 Revises:
-Create Date: 2026-11-22 14:19:00.113877
+Create Date: 2026-11-22 14:39:04.080292
 
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "ce5e4a4e01d7"
+revision = "16988d4c151a"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -226,6 +226,7 @@ def upgrade():
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -270,6 +271,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claim", sa.String(length=32), nullable=True),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
