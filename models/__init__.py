@@ -4,12 +4,32 @@ from .audit import AuditEntry
 from .base import Base, utcnow
 from .directory import MembershipCategory, Organization, Person
 from .events import Deadline, DeadlineKind, Event
+from .invitations import (
+    Delivery,
+    EntryStatus,
+    Invitation,
+    RsvpAnswer,
+    TargetEntry,
+    TargetGroup,
+    Wave,
+    WaveState,
+    WebhookEvent,
+)
 from .jobs import JobRun, JobState
 from .mail import OutboxMessage, OutboxState
 from .reference import Country, ReferenceItem, Region
 from .users import Role, RoleGrant, TokenPurpose, User, UserToken
 
 __all__ = [
+    "Delivery",
+    "EntryStatus",
+    "Invitation",
+    "RsvpAnswer",
+    "TargetEntry",
+    "TargetGroup",
+    "Wave",
+    "WaveState",
+    "WebhookEvent",
     "AuditEntry",
     "Base",
     "Country",

@@ -98,6 +98,10 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (home.bp, health.bp, auth_bp, events_bp, directory_bp, admin_bp, api.bp):
         app.register_blueprint(bp)
+    # Feature packages, imported here only: they depend on webapp, never the reverse.
+    from invitations import bp as invitations_bp
+
+    app.register_blueprint(invitations_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Event, JobRun, Role, User
+from models import Event, JobRun, Role, TargetEntry, User
 
 from .extensions import db, login_manager
 
@@ -67,6 +67,25 @@ def _event_organizer(user: User, event: Event | None) -> bool:
     return event is not None and is_organizer(user, event)
 
 
+def _entry_updater(user: User, entry: TargetEntry) -> bool:
+    """Organizers of the entry's event, and the staff member who owns the entry."""
+    return entry.owner_id == user.id or is_organizer(user, entry.event)
+
+
+def _owner_or_organizer(user: User, event: Event) -> bool:
+    """Organizers, and staff who own at least one target entry of the event."""
+    if is_organizer(user, event):
+        return True
+    return (
+        db.session.scalar(
+            select(TargetEntry.id)
+            .where(TargetEntry.event_id == event.id, TargetEntry.owner_id == user.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _job_reader(user: User, run: JobRun | None) -> bool:
     """The job's creator and the organizers of its event."""
     if run is None:
@@ -89,6 +108,9 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
     "outbox.read": _event_organizer,
     "audit.read": _event_organizer,
     "job.read": _job_reader,
+    "invitations.manage": _event_organizer,
+    "invitations.follow_up": _owner_or_organizer,
+    "target_entry.update": _entry_updater,
     "focus_area.curate": _curate,
     "member.accredit": _accredit,
 }

@@ -1,0 +1,3 @@
+"""Importing the view modules adds their routes to the blueprint."""
+
+from . import dashboard, rsvp, targets, waves  # noqa: F401
