@@ -152,6 +152,9 @@ class Invitation(Base):
     )
     #: The address the letter went to (people's addresses may change later).
     email: Mapped[str] = mapped_column(String(254))
+    #: Random per invitation; the link token is derived from it with SECRET_KEY, so
+    #: reminders can carry the same link while the database holds no usable token.
+    token_salt: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The RSVP deadline: the link stops working after it.
     expires_at: Mapped[datetime]

@@ -111,6 +111,7 @@ def from_environment(instance_path: Path) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        "RATELIMIT_RSVP": os.environ.get("RATELIMIT_RSVP", "30 per minute"),
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": "en",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -39,12 +39,6 @@ DOMAIN = "demo.convene.test"
 #: (key, label, days relative to the opening, done?) — the secretariat's usual milestones.
 DEADLINES = [
     ("event.prep.regional_meetings", "Regional preparatory meetings completed", -420, True),
-    (
-        "invitations.formal_letters",
-        "Formal invitations to Member States and Sector Members",
-        -365,
-        False,
-    ),
     ("event.expert_nominations", "Expert nominations for P2C focus areas", -240, False),
     ("sessions.cochairs_appointed", "Co-chairs of the four focus areas appointed", -200, False),
     ("registration.opens", "Registration opens", -150, False),
@@ -378,6 +372,11 @@ def load_demo(today: date | None = None) -> str:
     )
     accounts = _accounts(event, member)
     _welcome_mail(event)
+    # Feature demos; imported here only, as create_app does with their blueprints.
+    from invitations.demo import load_invitations_demo
+
+    organizer = db.session.scalar(select(User).where(User.email == f"organizer@{DOMAIN}"))
+    load_invitations_demo(event, organizer)
     people = db.session.scalar(select(db.func.count(Person.id)))
     lines = [
         f"Demo conference {event.acronym}: {event.name}, opening {event.opening_date}.",

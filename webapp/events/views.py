@@ -17,8 +17,11 @@ from .forms import DeadlineForm, EditEventForm, EventForm, MoveOpeningForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
-#: Management pages of the admin blueprint, linked from the event page.
-ADMIN_LINKS = (
+#: Management pages of other blueprints, linked from the event page.
+MANAGEMENT_LINKS = (
+    ("invitations.dashboard", _l("Invitations")),
+    ("invitations.targets", _l("Target lists")),
+    ("invitations.waves", _l("Invitation waves")),
     ("admin.roles", _l("Roles")),
     ("admin.outbox", _l("Outbox")),
     ("admin.audit", _l("Audit log")),
@@ -45,8 +48,10 @@ def _status() -> int:
     return 400 if request.method == "POST" else 200
 
 
-def _admin_links(event: Event) -> list[tuple[str, str]]:
-    return [(str(label), url_for(endpoint, event_id=event.id)) for endpoint, label in ADMIN_LINKS]
+def _management_links(event: Event) -> list[tuple[str, str]]:
+    return [
+        (str(label), url_for(endpoint, event_id=event.id)) for endpoint, label in MANAGEMENT_LINKS
+    ]
 
 
 @bp.get("/")
@@ -88,7 +93,7 @@ def detail(event_id: int):
         manage=manage,
         counts=services.counts(rows),
         upcoming=services.next_deadlines(rows),
-        admin_links=_admin_links(event) if manage else [],
+        admin_links=_management_links(event) if manage else [],
     )
 
 
