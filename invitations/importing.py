@@ -41,7 +41,7 @@ from webapp import audit
 from webapp.auth.services import normalize_email
 from webapp.directory import importing as people_import
 from webapp.directory import services as directory
-from webapp.directory.background import _reporter
+from webapp.directory.background import reporter
 from webapp.downloads import guard, write_csv
 from webapp.extensions import db
 from webapp.jobs import Progress, job
@@ -189,7 +189,7 @@ class TargetRow:
         return self.person.values["email"]
 
 
-class _RowError(Exception):
+class RowError(Exception):
     """The row is skipped for the reason given."""
 
 
@@ -361,7 +361,7 @@ def _priority(value: str) -> int | None:
     if not value:
         return None
     if value.lower() not in PRIORITY_WORDS:
-        raise _RowError(
+        raise RowError(
             _l("Unknown priority “%(value)s”; use 1, 2, 3, high, normal or low.", value=value)
         )
     return PRIORITY_WORDS[value.lower()]
@@ -371,20 +371,20 @@ def _star(value: str) -> bool | None:
     if not value:
         return None
     if value.lower() not in STAR_WORDS:
-        raise _RowError(_l("Unknown star value “%(value)s”; use yes or no.", value=value))
+        raise RowError(_l("Unknown star value “%(value)s”; use yes or no.", value=value))
     return STAR_WORDS[value.lower()]
 
 
 def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> TargetRow:
-    """A checked TargetRow from the raw cells, or _RowError naming the first problem."""
+    """A checked TargetRow from the raw cells, or RowError naming the first problem."""
     group = cells.pop("constituent_group", "").upper()
     try:
         # Group aside, the person columns are the directory import's: its rules apply.
         person = people_import.check_row(line, cells, lookups.directory)
-    except people_import._RowError as error:
-        raise _RowError(str(error)) from None
+    except people_import.RowError as error:
+        raise RowError(str(error)) from None
     if group and group not in lookups.directory.groups:
-        raise _RowError(_l("Unknown constituent group “%(value)s”.", value=group))
+        raise RowError(_l("Unknown constituent group “%(value)s”.", value=group))
     entry: dict[str, Any] = {}
     priority = _priority(cells.get("priority", ""))
     if priority is not None:
@@ -396,13 +396,13 @@ def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> TargetRow:
     if owner_email:
         owner = lookups.owners.get(normalize_email(owner_email))
         if owner is None:
-            raise _RowError(
+            raise RowError(
                 _l("No staff member can own entries with the email “%(value)s”.", value=owner_email)
             )
         entry["owner_id"] = owner.id
     notes = cells.get("notes", "")
     if len(notes) > MAX_NOTES:
-        raise _RowError(_l("The notes are longer than %(n)s characters.", n=f"{MAX_NOTES:,}"))
+        raise RowError(_l("The notes are longer than %(n)s characters.", n=f"{MAX_NOTES:,}"))
     if notes:
         entry["notes"] = notes
     return TargetRow(person, group, entry)
@@ -432,13 +432,13 @@ def check_rows(
             )
             continue
         cells = {
-            name: people_import._unquote(value.strip())
+            name: people_import.unquote(value.strip())
             for name, value in zip(used, raw, strict=False)
             if name
         }
         try:
             good.append(check_row(line, cells, lookups))
-        except _RowError as error:
+        except RowError as error:
             report.errors.append((line, str(error)))
     return good
 
@@ -456,7 +456,7 @@ def merge_rows(rows: list[TargetRow], report: TargetImportReport) -> list[Target
             continue
         report.merged_in_file += 1
         first.person.rows += 1
-        people_import._overlay(first.person.values, row.person.values)
+        people_import.overlay(first.person.values, row.person.values)
         if row.person.organization:
             first.person.organization = row.person.organization
         first.group = row.group or first.group
@@ -535,7 +535,7 @@ def _groups(
     named = [r.person for r in rows if r.person.organization]
     by_email = {r.email: matched[r.line] for r in rows if r.email and r.line in matched}
     # Which organization each row means, without creating anything yet.
-    organizations = people_import._targets(named, by_email)
+    organizations = people_import.organization_targets(named, by_email)
     kept: list[TargetRow] = []
     for row in rows:
         person = matched.get(row.line)
@@ -574,13 +574,13 @@ def _save_people(
     """Update the matched people, create the others in one INSERT; fills `matched`."""
     new: list[tuple[TargetRow, dict[str, Any]]] = []
     for row in rows:
-        values = people_import._person_values(row.person, organizations)
+        values = people_import.person_values(row.person, organizations)
         person = matched.get(row.line)
         if person is None:
             new.append((row, values))
             continue
         incoming: dict[str, Any] = {}
-        people_import._overlay(incoming, values)
+        people_import.overlay(incoming, values)
         if directory.assign_changed(person, incoming):
             report.updated += 1
         else:
@@ -670,7 +670,7 @@ def save_rows(
     entries = _entries_of(event, matched.values())
     rows = _groups(rows, matched, entries, report)
     by_email = {r.email: matched[r.line] for r in rows if r.email and r.line in matched}
-    organizations = people_import._organizations(
+    organizations = people_import.resolve_organizations(
         [r.person for r in rows if r.person.organization], by_email, report, actor
     )
     for start in range(0, len(rows), PROGRESS_EVERY):
@@ -754,7 +754,7 @@ def import_job(
             [(int(line), list(cells)) for line, cells in rows],
             actor=actor,
             filename=filename,
-            progress=_reporter(progress),
+            progress=reporter(progress),
         )
         summary = _(
             "%(kept)s kept, %(refused)s refused",

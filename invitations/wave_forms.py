@@ -17,26 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from models import EntryStatus, Event, Region, Wave
+from models import Event, Region, Wave
 from webapp.extensions import db
 from webapp.forms import options, strip
 from webapp.i18n import LANGUAGE_NAMES
 from webapp.reference import choices
 
+from .target_forms import STATUS_LABELS
 from .waves import MAX_BODY, MAX_NAME, MAX_SUBJECT
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-#: Labels of the pipeline statuses, for the audience filter and the recipient list.
-STATUS_LABELS = {
-    EntryStatus.IDENTIFIED: _l("Identified"),
-    EntryStatus.INVITED: _l("Invited"),
-    EntryStatus.REMINDED: _l("Reminded"),
-    EntryStatus.ACCEPTED: _l("Accepted"),
-    EntryStatus.DECLINED: _l("Declined"),
-    EntryStatus.NO_ANSWER: _l("No answer"),
-    EntryStatus.REGISTERED: _l("Registered"),
-    EntryStatus.ATTENDED: _l("Attended"),
-}
 
 
 def parse_days(text: str) -> list[int]:

@@ -17,7 +17,8 @@ from webapp.permissions import require
 from .. import reminders, sending, waves  # noqa: F401 - reminders registers its sweep
 from ..blueprint import bp
 from ..letters import PLACEHOLDERS
-from ..wave_forms import STATUS_LABELS, ScheduleForm, wave_form
+from ..target_forms import STATUS_LABELS
+from ..wave_forms import ScheduleForm, wave_form
 
 #: Entries offered in the preview's recipient chooser.
 PREVIEW_CHOICES = 200

@@ -17,7 +17,7 @@ from .importing import import_people
 IMPORT_JOB = "directory.import"
 
 
-def _reporter(progress: Progress):
+def reporter(progress: Progress):
     """A callback(done, total) for import_people that reports to the job's progress bar."""
 
     def report(done: int, total: int) -> None:
@@ -41,7 +41,7 @@ def import_job(
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     # Row reasons are stored as text: in the language of whoever uploaded the file.
     with force_locale(actor.locale) if actor is not None else nullcontext():
-        report = import_people(csv, actor=actor, filename=filename, progress=_reporter(progress))
+        report = import_people(csv, actor=actor, filename=filename, progress=reporter(progress))
         summary = _(
             "%(kept)s kept, %(refused)s refused",
             kept=format_decimal(report.kept),

@@ -167,7 +167,7 @@ class Row:
     rows: int = 1
 
 
-class _RowError(Exception):
+class RowError(Exception):
     """The row is skipped for the reason given."""
 
 
@@ -300,11 +300,11 @@ class Lookups:
             " ".join(value.casefold().split())
         )
         if iso2 is None:
-            raise _RowError(_l("Unknown country “%(value)s”.", value=value))
+            raise RowError(_l("Unknown country “%(value)s”.", value=value))
         return iso2
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
     """Undo the export's formula guard, so an exported file imports unchanged."""
     if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
         return value[1:]
@@ -313,7 +313,7 @@ def _unquote(value: str) -> str:
 
 def _check_text(name: str, value: str) -> str:
     if len(value) > MAX_LENGTH[name]:
-        raise _RowError(
+        raise RowError(
             _l("%(column)s is longer than %(n)d characters.", column=name, n=MAX_LENGTH[name])
         )
     return value
@@ -326,7 +326,7 @@ def _email(value: str) -> str:
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        raise _RowError(_l("“%(value)s” is not a valid email address.", value=value)) from None
+        raise RowError(_l("“%(value)s” is not a valid email address.", value=value)) from None
     return normalize_email(value)
 
 
@@ -334,7 +334,7 @@ def _languages(value: str) -> list[str]:
     codes = [c.lower() for c in re.split(r"[\s,;]+", value) if c]
     bad = [c for c in codes if c not in LANGUAGES]
     if bad:
-        raise _RowError(
+        raise RowError(
             _l(
                 "Unknown language “%(value)s”; use %(codes)s.",
                 value=", ".join(bad),
@@ -351,19 +351,19 @@ def _gender(value: str) -> str:
     if not value:
         return ""
     if value.lower() not in GENDER_WORDS:
-        raise _RowError(
+        raise RowError(
             _l("Unknown gender “%(value)s”; use f, m, x or leave it empty.", value=value)
         )
     return GENDER_WORDS[value.lower()]
 
 
 def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
-    """A checked Row from the raw cells, or _RowError naming the first problem."""
+    """A checked Row from the raw cells, or RowError naming the first problem."""
     values: dict[str, Any] = {}
     for name in PERSON_TEXT:
         values[name] = _check_text(name, cells.get(name, ""))
     if not values["last_name"]:
-        raise _RowError(_l("The last name is missing."))
+        raise RowError(_l("The last name is missing."))
     values["email"] = _email(cells.get("email", ""))
     values["country_iso2"] = lookups.country(cells.get("country", ""))
     values["languages"] = _languages(cells.get("languages", ""))
@@ -373,13 +373,13 @@ def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
     group = cells.get("constituent_group", "").upper()
     if group:
         if group not in lookups.groups:
-            raise _RowError(_l("Unknown constituent group “%(value)s”.", value=group))
+            raise RowError(_l("Unknown constituent group “%(value)s”.", value=group))
         org_values["constituent_group"] = group
     membership = cells.get("membership", "")
     if membership:
         category = services.parse_membership(membership)
         if category is None:
-            raise _RowError(
+            raise RowError(
                 _l(
                     "Unknown membership category “%(value)s”; use %(codes)s.",
                     value=membership,
@@ -388,7 +388,7 @@ def check_row(line: int, cells: dict[str, str], lookups: Lookups) -> Row:
             )
         org_values["membership"] = category
     if org_values and not organization:
-        raise _RowError(_l("A constituent group or membership needs an organization name."))
+        raise RowError(_l("A constituent group or membership needs an organization name."))
     return Row(line, values, organization, org_values)
 
 
@@ -413,10 +413,10 @@ def check_rows(
                 )
             )
             continue
-        cells = {name: _unquote(value.strip()) for name, value in zip(header, raw, strict=False)}
+        cells = {name: unquote(value.strip()) for name, value in zip(header, raw, strict=False)}
         try:
             good.append(check_row(line, cells, lookups))
-        except _RowError as error:
+        except RowError as error:
             report.errors.append((line, str(error)))
     return good
 
@@ -424,7 +424,7 @@ def check_rows(
 # --- merging and saving -------------------------------------------------------------------
 
 
-def _overlay(target: dict[str, Any], values: dict[str, Any]) -> None:
+def overlay(target: dict[str, Any], values: dict[str, Any]) -> None:
     """Later non-empty values win; empty ones keep what is there."""
     for name, value in values.items():
         if value not in ("", None, []):
@@ -445,14 +445,14 @@ def merge_rows(rows: list[Row], report: ImportReport) -> list[Row]:
             continue
         report.merged_in_file += 1
         first.rows += 1
-        _overlay(first.values, row.values)
+        overlay(first.values, row.values)
         if row.organization:
             first.organization = row.organization
-        _overlay(first.organization_values, row.organization_values)
+        overlay(first.organization_values, row.organization_values)
     return merged
 
 
-def _targets(rows: list[Row], existing: dict[str, Person]) -> dict[int, Organization]:
+def organization_targets(rows: list[Row], existing: dict[str, Person]) -> dict[int, Organization]:
     """Row line -> the organization the row means; new ones are pending, not added yet."""
     found = services.organizations_by_names(r.organization for r in rows)
     targets: dict[int, Organization] = {}
@@ -502,12 +502,12 @@ def _insert(new: list[Organization]) -> dict[tuple[str, str | None], int]:
     return {(key, o.country_iso2): o.id for key, found in stored.items() for o in found}
 
 
-def _organizations(
+def resolve_organizations(
     rows: list[Row], existing: dict[str, Person], report: ImportReport, actor: User | None
 ) -> dict[int, int]:
     """Row line -> organization id for rows naming one, creating and updating organizations."""
     named = [r for r in rows if r.organization]
-    targets = _targets(named, existing)
+    targets = organization_targets(named, existing)
     new = list({id(t): t for t in targets.values() if t.id is None}.values())
     changes: dict[int, tuple[Organization, set[str]]] = {}
     for row in named:  # in file order: later rows' values win
@@ -525,7 +525,7 @@ def _organizations(
     }
 
 
-def _person_values(row: Row, organizations: dict[int, int]) -> dict[str, Any]:
+def person_values(row: Row, organizations: dict[int, int]) -> dict[str, Any]:
     """The person columns of a row, with None for what it leaves empty."""
     values = dict(row.values)
     values["email"] = values["email"] or None
@@ -543,13 +543,13 @@ def _save_people(
     """Create or update the people of `rows`: one INSERT for the new ones."""
     new: list[dict[str, Any]] = []
     for row in rows:
-        values = _person_values(row, organizations)
+        values = person_values(row, organizations)
         person = existing.get(values["email"]) if values["email"] else None
         if person is None:
             new.append(values)
             continue
         incoming: dict[str, Any] = {}
-        _overlay(incoming, values)
+        overlay(incoming, values)
         if services.assign_changed(person, incoming):
             report.updated += 1
         else:
@@ -584,7 +584,7 @@ def save_rows(
 ) -> None:
     """Create or update one person per merged row, PROGRESS_EVERY rows at a time."""
     existing = services.people_by_emails(r.values["email"] for r in rows)
-    organizations = _organizations(rows, existing, report, actor)
+    organizations = resolve_organizations(rows, existing, report, actor)
     for start in range(0, len(rows), PROGRESS_EVERY):
         chunk = rows[start : start + PROGRESS_EVERY]
         _save_people(chunk, existing, organizations, report)

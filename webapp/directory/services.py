@@ -153,7 +153,7 @@ def _check_gender(gender: str | None) -> str:
 # --- people -------------------------------------------------------------------------------
 
 
-def _person_values(values: dict[str, Any]) -> dict[str, Any]:
+def person_values(values: dict[str, Any]) -> dict[str, Any]:
     """Checked, normalized person fields from `values` (only the keys present)."""
     clean: dict[str, Any] = {}
     for name in ("honorific", "first_name", "last_name", "function"):
@@ -190,7 +190,7 @@ def create_person(*, actor: User | None, last_name: str, **values: Any) -> Perso
     unknown = set(values) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
-    clean = _person_values({**values, "last_name": last_name})
+    clean = person_values({**values, "last_name": last_name})
     _check_email_free(clean.get("email"))
     person = Person(**clean)
     db.session.add(person)
@@ -204,7 +204,7 @@ def update_person(person: Person, *, actor: User | None, **values: Any) -> Perso
     unknown = set(values) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
-    clean = _person_values(values)
+    clean = person_values(values)
     if "email" in clean:
         _check_email_free(clean["email"], person.id)
     changed = assign_changed(person, clean)

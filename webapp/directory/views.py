@@ -50,7 +50,7 @@ def _export_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k != "page"}
 
 
-def _person_values(form: PersonForm) -> dict:
+def person_values(form: PersonForm) -> dict:
     """The service arguments from a valid person form (last name and organization aside)."""
     return {
         "honorific": form.honorific.data or "",
@@ -66,7 +66,7 @@ def _person_values(form: PersonForm) -> dict:
 def _save_person(form: PersonForm, person: Person | None) -> tuple[Person | None, str]:
     """Create or update from a valid form: the person (None when a rule failed, with the
     message on the form) and the name of an organization created on the way, if any."""
-    values = _person_values(form)
+    values = person_values(form)
     values["organization_id"] = None
     new_organization = ""
     try:
