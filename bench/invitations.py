@@ -275,7 +275,8 @@ def main() -> None:
     print(f"job {run_state}; invitations {invited:,}; messages not sent {unsent}")
     print(
         f"{invitees:,} invitees: {api_calls} API calls, {capture.personalizations:,} "
-        f"personalizations in all, {wall:.2f} s, {invitees / wall:,.0f} invitations/s, "
+        f"personalizations in all (with the small event's), {wall:.2f} s, "
+        f"{invitees / wall:,.0f} invitations/s, "
         f"peak RSS {peak_mb:.0f} MB"
     )
     print(f"dashboard queries: {q_1k} ({small:,} invitees), {q_10k} ({invitees:,})")

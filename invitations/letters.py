@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from html import escape
 
@@ -99,6 +99,12 @@ def choose_language(wave: Wave, languages: list[str] | None) -> str:
 def rsvp_date(wave: Wave) -> date:
     """The day of the wave's RSVP deadline."""
     return wave.event.opening_date + timedelta(days=wave.rsvp_by_days)
+
+
+def link_expiry(wave: Wave) -> datetime:
+    """When the wave's RSVP links stop working: the end of the RSVP day anywhere on earth
+    (UTC−12), so no invitee loses a day to their time zone."""
+    return datetime.combine(rsvp_date(wave) + timedelta(days=1), time(11, 59, 59), tzinfo=UTC)
 
 
 def send_by_date(wave: Wave) -> date:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, format_date
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from models import (
@@ -136,10 +136,12 @@ def remind(wave: Wave, today: date) -> int:
     sent = 0
     ids = db.session.scalars(query.with_only_columns(Invitation.id)).all()
     for start in range(0, len(ids), CHUNK):
+        claimed = _claim(ids[start : start + CHUNK], len(reached), cutoff, stamp)
         chunk = db.session.scalars(
             select(Invitation)
             .options(joinedload(Invitation.entry))
-            .where(Invitation.id.in_(ids[start : start + CHUNK]))
+            .where(Invitation.id.in_(claimed))
+            .order_by(Invitation.id)
         ).all()
         sent += _remind_chunk(wave, chunk, renderer, bulk, stamp)
         db.session.commit()
@@ -155,6 +157,24 @@ def remind(wave: Wave, today: date) -> int:
     return sent
 
 
+def _claim(ids: list[int], points: int, cutoff: datetime, stamp: datetime) -> list[int]:
+    """Count the reminder before it is queued, in one UPDATE that only a sweep still seeing
+    the invitation due can make: two overlapping sweeps never remind anyone twice."""
+    return list(
+        db.session.scalars(
+            update(Invitation)
+            .where(
+                Invitation.id.in_(ids),
+                Invitation.reminders_sent < points,
+                func.coalesce(Invitation.last_reminder_at, Invitation.sent_at) < cutoff,
+            )
+            .values(reminders_sent=Invitation.reminders_sent + 1, last_reminder_at=stamp)
+            .returning(Invitation.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
 def _remind_chunk(wave, invitations, renderer, bulk, stamp) -> int:
     """Queue one reminder per invitation; the entry moves to reminded."""
     for invitation in invitations:
@@ -165,7 +185,7 @@ def _remind_chunk(wave, invitations, renderer, bulk, stamp) -> int:
             invitation.email,
             locale=language,
             event_id=wave.event_id,
-            tags={"invitation_id": invitation.id, "reminder": invitation.reminders_sent + 1},
+            tags={"invitation_id": invitation.id, "reminder": invitation.reminders_sent},
             to_name=entry.person.full_name,
             subject=subject,
             text=text,
@@ -174,8 +194,6 @@ def _remind_chunk(wave, invitations, renderer, bulk, stamp) -> int:
             event_name=wave.event.name,
             deadline=renderer.shared(language)["deadline"],
         )
-        invitation.reminders_sent += 1
-        invitation.last_reminder_at = stamp
         if (
             entry.status != EntryStatus.REMINDED
             and EntryStatus.REMINDED in TRANSITIONS[entry.status]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -45,7 +45,7 @@ from webapp.extensions import db
 from webapp.security import hash_password, hash_token
 
 from . import targets
-from .letters import choose_language
+from .letters import choose_language, link_expiry
 
 #: Longest decline reason kept (characters).
 MAX_REASON = 2000
@@ -92,15 +92,15 @@ def rsvp_day(wave: Wave, event: Event | None = None) -> date:
     return (event or wave.event).opening_date + timedelta(days=wave.rsvp_by_days)
 
 
-def rsvp_deadline(wave: Wave, event: Event | None = None) -> datetime:
-    """The end of the RSVP day, UTC — the moment sending sets as the link's expiry."""
-    return datetime.combine(rsvp_day(wave, event), time(23, 59, 59), tzinfo=UTC)
+def rsvp_deadline(wave: Wave) -> datetime:
+    """When the wave's links stop working: the end of the RSVP day anywhere on earth."""
+    return link_expiry(wave)
 
 
 def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:
-    """Past the invitation's own expiry or its wave's RSVP deadline."""
-    now = now or utcnow()
-    return now > invitation.expires_at or now > rsvp_deadline(invitation.wave)
+    """Past the wave's RSVP deadline as it stands now: a deadline moved later (or a moved
+    opening) keeps links alive that were sent with the earlier date."""
+    return (now or utcnow()) > rsvp_deadline(invitation.wave)
 
 
 def find_invitation(raw_token: object, *, answered_ok: bool = False) -> Invitation:

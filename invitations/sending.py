@@ -16,7 +16,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ from webapp.extensions import db
 from webapp.jobs import Progress, enqueue, job, periodic
 from webapp.security import hash_token
 
-from .letters import LetterRenderer, rsvp_date
+from .letters import LetterRenderer, link_expiry
 from .targets import ACCEPTED_OR_LATER, TRANSITIONS, set_status
 from .waves import WaveError, audience_entries_query, send_by_key
 
@@ -81,8 +81,8 @@ def link_of(invitation: Invitation) -> str:
 
 
 def expires_at(wave: Wave) -> datetime:
-    """The end of the RSVP day, UTC."""
-    return datetime.combine(rsvp_date(wave), time(23, 59, 59), tzinfo=UTC)
+    """When the wave's links stop working (see letters.link_expiry)."""
+    return link_expiry(wave)
 
 
 # --------------------------------------------------------------------------- queries
@@ -425,8 +425,18 @@ def send_wave_job(progress: Progress, wave_id: int, actor_id: int | None = None)
     }
 
 
+def _check_answerable(wave: Wave, when: datetime, field: str | None = None) -> None:
+    """Letters sent at `when` must leave the invitee time to answer."""
+    if when >= expires_at(wave):
+        raise WaveError(
+            _l("The RSVP deadline of this wave has passed: move it later before sending."),
+            field,
+        )
+
+
 def start_sending(actor: User, wave: Wave) -> JobRun:
     """Send now: the job invites whoever in the audience is not invited yet."""
+    _check_answerable(wave, utcnow())
     if pending_count(wave) == 0:
         if wave.state == WaveState.SENT:
             raise WaveError(_l("Everyone in this wave's audience with an address is invited."))
@@ -456,7 +466,10 @@ def local_to_utc(wave: Wave, when: datetime) -> datetime:
         zone = ZoneInfo(wave.event.timezone)
     except (ValueError, KeyError):
         zone = UTC
-    return when.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        return when.replace(tzinfo=zone).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise WaveError(_l("Choose a time in the future."), "scheduled_for") from None
 
 
 def schedule_wave(actor: User, wave: Wave, when: datetime) -> Wave:
@@ -466,6 +479,7 @@ def schedule_wave(actor: User, wave: Wave, when: datetime) -> Wave:
     when = local_to_utc(wave, when)
     if when <= utcnow():
         raise WaveError(_l("Choose a time in the future."), "scheduled_for")
+    _check_answerable(wave, when, "scheduled_for")
     if pending_count(wave) == 0:
         raise WaveError(
             _l("This wave has no recipients: nobody in its audience has an email address."),
@@ -513,6 +527,17 @@ def start_due_waves(now: datetime | None = None) -> dict[str, int]:
     )
     started = 0
     for wave in due:
+        if now >= expires_at(wave):
+            # The deadlines moved since it was scheduled: letters would arrive dead.
+            wave.state, wave.scheduled_for = WaveState.DRAFT, None
+            audit.record(
+                "invitations.wave_schedule_dropped",
+                actor=None,
+                event_id=wave.event_id,
+                obj=wave,
+                summary=f"{wave.name}: RSVP deadline passed before the scheduled time",
+            )
+            continue
         claimed = db.session.execute(
             update(Wave)
             .where(Wave.id == wave.id, Wave.state == WaveState.SCHEDULED)

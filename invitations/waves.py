@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, select, union_all, update
 
 from models import (
     EntryStatus,
@@ -284,6 +284,15 @@ def update_wave(
         setattr(wave, key, values[key])
     db.session.flush()
     _upsert_deadlines(wave)
+    if "rsvp_by_days" in changed:
+        # Links already sent live until the new deadline (rsvp.is_expired reads the wave);
+        # the stored expiry follows so lists and exports agree.
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.wave_id == wave.id)
+            .values(expires_at=letters_mod.link_expiry(wave))
+            .execution_options(synchronize_session=False)
+        )
     if changed:
         audit.record(
             "invitations.wave_updated",

@@ -228,6 +228,12 @@ def apply_outbox(message: OutboxMessage, state: Delivery, detail: str) -> bool:
     return False
 
 
+def _kind(event: dict) -> str:
+    """The event's type; anything but text (a forged or broken event) is of no interest."""
+    kind = event.get("event")
+    return kind if isinstance(kind, str) else ""
+
+
 def process(events: list[Any]) -> dict[str, int]:
     """Apply a verified batch of events; a few queries per batch, none per event.
 
@@ -251,7 +257,7 @@ def process(events: list[Any]) -> dict[str, int]:
     new = [e for e in fresh if e["sg_event_id"] not in seen]
     counts["duplicates"] += len(fresh) - len(new)
 
-    wanted = [e for e in new if e.get("event") in EVENT_DELIVERY]
+    wanted = [e for e in new if _kind(e) in EVENT_DELIVERY]
     invitation_ids = {n for e in wanted if (n := _int(e.get("invitation_id")))}
     outbox_ids = {n for e in wanted if (n := _int(e.get("outbox_id")))}
     invitations = _invitations(invitation_ids, outbox_ids)
@@ -263,7 +269,7 @@ def process(events: list[Any]) -> dict[str, int]:
     for event in sorted(new, key=lambda e: _when(e)):
         db.session.add(WebhookEvent(provider=PROVIDER, event_key=event["sg_event_id"]))
         counts["processed"] += 1
-        state = EVENT_DELIVERY.get(event.get("event"))
+        state = EVENT_DELIVERY.get(_kind(event))
         if state is None:
             counts["ignored"] += 1
             continue

@@ -297,6 +297,8 @@ def test_scheduled_wave_goes_once_over_two_sweeps(app, client, organizer):
         ("", "This field is required."),
         ("yesterday", "Not a valid datetime value."),
         ("2001-01-01T10:00", "Choose a time in the future."),
+        ("0001-01-01T00:00", "Choose a time in the future."),
+        ("9999-12-31T23:00", "The RSVP deadline of this wave has passed"),
     ],
 )
 def test_schedule_errors(app, client, organizer, value, message):
@@ -415,3 +417,19 @@ def test_pages_do_not_query_per_row(app, client, organizer):
         add_wave(app, organizer, name=f"Wave {i}")
     assert _queries(app, client, f"/events/{organizer}/waves") == list_before
     assert _queries(app, client, f"/events/{organizer}/waves/{first}") == page_before
+
+
+def test_a_wave_past_its_rsvp_deadline_is_not_sent(app, client, organizer):
+    add_entries(app, organizer, 2)
+    wave_id = add_wave(app, organizer)
+    with app.app_context():
+        wave = db.session.get(Wave, wave_id)
+        wave.rsvp_by_days = -600  # before today: the event opens in 500 days
+        wave.send_by_days = -700
+        db.session.commit()
+    response = client.post(f"/events/{organizer}/waves/{wave_id}/send")
+    assert response.status_code == 400
+    assert "RSVP deadline of this wave has passed" in response.get_data(as_text=True)
+    assert not [m for m in outbox(app) if m.template == "invitations/letter"]
+    with app.app_context():
+        assert db.session.get(Wave, wave_id).state == WaveState.DRAFT

@@ -251,3 +251,13 @@ def test_maps_by_outbox_id_when_the_invitation_tag_is_missing(app, signed, sent)
     del payload["invitation_id"]
     signed([payload])
     assert state(app, invitation_id, outbox_id)[0] == Delivery.DELIVERED
+
+
+def test_an_event_type_that_is_not_text_is_ignored(app, signed, sent):
+    invitation_id, outbox_id = sent
+    weird = event("bounce", invitation_id, outbox_id, "weird-1")
+    weird["event"] = ["bounce"]
+    response = signed([weird])
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id).delivery.value != "bounced"

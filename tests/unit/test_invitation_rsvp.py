@@ -24,16 +24,23 @@ def test_malformed_or_unknown_tokens_are_invalid(ctx, token):
     assert str(caught.value) == "This link is not valid."
 
 
-def test_deadline_is_the_end_of_the_rsvp_day():
+def test_deadline_is_the_end_of_the_rsvp_day_anywhere_on_earth():
     event = Event(opening_date=date(2027, 6, 1), timezone="Europe/Zurich")
     wave = Wave(rsvp_by_days=-30, event=event)
     assert rsvp.rsvp_day(wave) == date(2027, 5, 2)
-    assert rsvp.rsvp_deadline(wave) == datetime(2027, 5, 2, 23, 59, 59, tzinfo=UTC)
-    invitation = Invitation(wave=wave, expires_at=datetime(2027, 6, 1, tzinfo=UTC))
-    assert not rsvp.is_expired(invitation, datetime(2027, 5, 2, 23, 0, tzinfo=UTC))
-    assert rsvp.is_expired(invitation, datetime(2027, 5, 3, 0, 0, tzinfo=UTC))
-    invitation.expires_at = datetime(2027, 4, 1, tzinfo=UTC)  # its own expiry comes first
-    assert rsvp.is_expired(invitation, datetime(2027, 4, 2, tzinfo=UTC))
+    # 23:59:59 on 2 May at UTC-12 is 11:59:59 on 3 May in UTC.
+    assert rsvp.rsvp_deadline(wave) == datetime(2027, 5, 3, 11, 59, 59, tzinfo=UTC)
+    invitation = Invitation(wave=wave, expires_at=datetime(2027, 5, 3, 11, 59, 59, tzinfo=UTC))
+    assert not rsvp.is_expired(invitation, datetime(2027, 5, 3, 11, 0, tzinfo=UTC))
+    assert rsvp.is_expired(invitation, datetime(2027, 5, 3, 12, 0, tzinfo=UTC))
+
+
+def test_a_deadline_moved_later_keeps_sent_links_alive():
+    event = Event(opening_date=date(2027, 6, 1), timezone="Europe/Zurich")
+    wave = Wave(rsvp_by_days=-30, event=event)
+    invitation = Invitation(wave=wave, expires_at=rsvp.rsvp_deadline(wave))
+    wave.rsvp_by_days = -10  # the organizer gives more time after sending
+    assert not rsvp.is_expired(invitation, datetime(2027, 5, 10, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(
@@ -114,7 +121,8 @@ def test_account_needs_an_acceptance_and_a_free_address(pending):
 
 
 def test_expired_invitation_refuses_answers(pending):
-    pending.expires_at = utcnow() - timedelta(seconds=1)
+    wave = pending.wave
+    wave.rsvp_by_days = (utcnow().date() - timedelta(days=2) - wave.event.opening_date).days
     with pytest.raises(RsvpError) as caught:
         rsvp.accept(pending)
     assert caught.value.kind == "expired"

@@ -75,7 +75,9 @@ def test_pipeline_follows_transitions_and_writes_the_audit_log(world):
         set_status(entry, status)
     assert entry.status == S.ATTENDED
     changes = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "target.status_changed")
+        select(AuditEntry)
+        .where(AuditEntry.action == "target.status_changed")
+        .order_by(AuditEntry.id)
     ).all()
     # Reminding a reminded person is no change and no audit entry.
     assert [c.data["new"] for c in changes] == [

@@ -272,8 +272,9 @@ def test_send_wave_twice_sends_once(actor, event):
     )
     assert send_by.completed_at is not None
     invitation = invitations[0]
-    assert invitation.expires_at.date() == waves.deadline_dates(wave)[1]
-    assert (invitation.expires_at.hour, invitation.expires_at.minute) == (23, 59)
+    # The end of the RSVP day anywhere on earth: 11:59:59 UTC the next day.
+    assert invitation.expires_at.date() == waves.deadline_dates(wave)[1] + timedelta(days=1)
+    assert (invitation.expires_at.hour, invitation.expires_at.minute) == (11, 59)
     message = db.session.get(OutboxMessage, invitation.outbox_message_id)
     assert message.tags == {"invitation_id": invitation.id}
     assert message.template == "invitations/letter"
