@@ -209,12 +209,14 @@ def _fail(chunk: list[OutboxMessage], error: Exception) -> None:
 def _send(client, chunk: list[OutboxMessage], counts: dict[str, int]) -> None:
     """Send one batch. A permanent error in a batch of several is usually one bad address:
     split the batch until the bad message is alone, so the good ones still go."""
+    # Built before the commit below expires the rows: no reload of each message.
+    body = payload(chunk)
     now = utcnow()
     for message in chunk:
         message.next_attempt_at = now  # still being sent: not stale
     db.session.commit()
     try:
-        client.client.mail.send.post(request_body=payload(chunk))
+        client.client.mail.send.post(request_body=body)
     except Exception as error:  # noqa: BLE001 - the client raises HTTPError subclasses and URLError
         if len(chunk) > 1 and not _is_retryable(error):
             middle = len(chunk) // 2
