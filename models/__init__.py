@@ -17,10 +17,34 @@ from .invitations import (
 )
 from .jobs import JobRun, JobState
 from .mail import OutboxMessage, OutboxState
+from .pledges import (
+    CoalitionSignature,
+    ExchangeRate,
+    Pledge,
+    PledgeComment,
+    PledgerSector,
+    PledgeState,
+    PledgeTag,
+    PledgeType,
+    ProgressReport,
+    ReportReminder,
+    ReportStatus,
+)
 from .reference import Country, ReferenceItem, Region
 from .users import Role, RoleGrant, TokenPurpose, User, UserToken
 
 __all__ = [
+    "CoalitionSignature",
+    "ExchangeRate",
+    "Pledge",
+    "PledgeComment",
+    "PledgerSector",
+    "PledgeState",
+    "PledgeTag",
+    "PledgeType",
+    "ProgressReport",
+    "ReportReminder",
+    "ReportStatus",
     "Delivery",
     "EntryStatus",
     "Invitation",

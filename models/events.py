@@ -30,6 +30,8 @@ class Event(Base):
     #: The Partner2Connect segment, in event-local time (naive, the event's zone).
     p2c_start: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
     p2c_end: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
+    #: Pledgers report progress this many months after publication, then as often again.
+    pledge_report_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     country: Mapped[Optional["Country"]] = relationship()  # noqa: F821

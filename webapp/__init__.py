@@ -100,8 +100,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     # Feature packages, imported here only: they depend on webapp, never the reverse.
     from invitations import bp as invitations_bp
+    from pledges import bp as pledges_bp
 
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(pledges_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Event, JobRun, Role, TargetEntry, User
+from models import Event, JobRun, Person, Pledge, Role, TargetEntry, User
 
 from .extensions import db, login_manager
 
@@ -86,6 +86,23 @@ def _owner_or_organizer(user: User, event: Event) -> bool:
     )
 
 
+def _pledge_member(user: User, pledge: Pledge) -> bool:
+    """Members of the pledging organization (directory people linked to the account)."""
+    return (
+        db.session.scalar(
+            select(Person.id)
+            .where(Person.user_id == user.id, Person.organization_id == pledge.organization_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _pledge_reader(user: User, pledge: Pledge) -> bool:
+    """The pledger's members and the event's organizers see a pledge in any state."""
+    return is_organizer(user, pledge.event) or _pledge_member(user, pledge)
+
+
 def _job_reader(user: User, run: JobRun | None) -> bool:
     """The job's creator and the organizers of its event."""
     if run is None:
@@ -111,6 +128,10 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
     "invitations.manage": _event_organizer,
     "invitations.follow_up": _owner_or_organizer,
     "target_entry.update": _entry_updater,
+    "pledges.moderate": _event_organizer,
+    "pledge.read": _pledge_reader,
+    "pledge.edit": _pledge_member,
+    "pledge.report": _pledge_member,
     "focus_area.curate": _curate,
     "member.accredit": _accredit,
 }
