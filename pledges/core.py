@@ -62,3 +62,35 @@ def organization_ids_of(user: User) -> set[int]:
             )
         )
     )
+
+
+S = PledgeState
+
+#: The moderation moves: draft → submitted → changes requested → approved → published;
+#: withdrawn from any open state; completed (closed to edits) once published.
+TRANSITIONS: dict[PledgeState, set[PledgeState]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.CHANGES_REQUESTED, S.APPROVED, S.WITHDRAWN},
+    S.CHANGES_REQUESTED: {S.SUBMITTED, S.WITHDRAWN},
+    S.APPROVED: {S.PUBLISHED, S.CHANGES_REQUESTED, S.WITHDRAWN},
+    S.PUBLISHED: {S.COMPLETED, S.WITHDRAWN},
+    S.WITHDRAWN: set(),
+    S.COMPLETED: set(),
+}
+
+#: States in which the pledger may still edit the pledge.
+EDITABLE_STATES = (S.DRAFT, S.CHANGES_REQUESTED)
+
+
+def next_public_id(year: int) -> str:
+    """The next stable public id of a year: P2C-2026-0042. The unique column guards races;
+    callers retry on IntegrityError."""
+    prefix = f"P2C-{year}-"
+    last = db.session.scalar(
+        select(Pledge.public_id)
+        .where(Pledge.public_id.like(prefix + "%"))
+        .order_by(Pledge.public_id.desc())
+        .limit(1)
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
