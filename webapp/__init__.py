@@ -90,20 +90,22 @@ class BoundedIntegerConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    # Feature packages, imported here only: they depend on webapp, never the reverse.
+    # They may add routes to the API blueprint, so it is registered after their import.
+    from invitations import bp as invitations_bp
+    from pledges import bp as pledges_bp
+
     from . import api, health, home
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .directory.views import bp as directory_bp
     from .events.views import bp as events_bp
 
-    for bp in (home.bp, health.bp, auth_bp, events_bp, directory_bp, admin_bp, api.bp):
+    for bp in (home.bp, health.bp, auth_bp, events_bp, directory_bp, admin_bp):
         app.register_blueprint(bp)
-    # Feature packages, imported here only: they depend on webapp, never the reverse.
-    from invitations import bp as invitations_bp
-    from pledges import bp as pledges_bp
-
     app.register_blueprint(invitations_bp)
     app.register_blueprint(pledges_bp)
+    app.register_blueprint(api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

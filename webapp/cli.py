@@ -19,9 +19,12 @@ def convene():
 @with_appcontext
 def reference_command():
     """Load or update the reference data (idempotent)."""
+    from pledges.rates import load_seed_rates
+
     from .reference import load_reference_data
 
     counts = load_reference_data()
+    counts["exchange_rate"] = load_seed_rates()
     db.session.commit()
     click.echo("Reference data loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
