@@ -104,10 +104,8 @@ def sign(
         raise CoalitionError(_l("Choose the organization you sign for."), "organization")
     if organization.id not in organization_ids_of(actor):
         raise CoalitionForbidden(
-            _l(
-                "You can sign only for an organization you belong to; %(name)s is not yours.",
-                name=organization.name,
-            ),
+            # No name in the message: the directory is not public.
+            _l("You can sign only for an organization you belong to."),
             "organization",
         )
     name = _text(signer_name, "signer_name", _l("Enter the name of the person who signs."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import Person, Pledge, PledgeState, PledgeTag, User
 from webapp.extensions import db
@@ -86,10 +86,11 @@ def next_public_id(year: int) -> str:
     """The next stable public id of a year: P2C-2026-0042. The unique column guards races;
     callers retry on IntegrityError."""
     prefix = f"P2C-{year}-"
+    # Longest first, then highest: "P2C-2026-10000" sorts after "P2C-2026-9999".
     last = db.session.scalar(
         select(Pledge.public_id)
         .where(Pledge.public_id.like(prefix + "%"))
-        .order_by(Pledge.public_id.desc())
+        .order_by(func.length(Pledge.public_id).desc(), Pledge.public_id.desc())
         .limit(1)
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1

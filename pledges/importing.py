@@ -93,7 +93,7 @@ MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
 MAX_ORGANIZATION = 300
 #: More people than live on earth is a typo.
-MAX_PEOPLE = 10_000_000_000
+MAX_PEOPLE = 2_000_000_000  # the column is a 32-bit integer
 #: Rows saved between two progress reports.
 PROGRESS_EVERY = 500
 IMPORT_JOB = "pledges.import"

@@ -35,7 +35,8 @@ from . import core, money
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
-MAX_PEOPLE = 10**10
+#: The column is a 32-bit integer; no pledge reaches more people than this anyway.
+MAX_PEOPLE = 2_000_000_000
 MAX_PILLARS = 20
 MAX_PILLAR = 200
 #: More codes of one kind than any real pledge has (there are under 250 countries).

@@ -15,8 +15,9 @@ def options(pairs: Iterable[tuple[str, str]], blank: str | None = None) -> list[
 
 
 def strip(value):
-    """Field filter: surrounding spaces are never meant."""
-    return value.strip() if isinstance(value, str) else value
+    """Field filter: surrounding spaces are never meant, NUL characters never (PostgreSQL
+    refuses them in text)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def show_error(form, error: Exception) -> None:

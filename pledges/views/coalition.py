@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -78,7 +80,8 @@ def coalition_sign(event_id: int):
         status = 403 if request.method == "POST" else 200
     elif form.validate_on_submit():
         chosen = request.form.get("organization", "")
-        organization = db.session.get(Organization, int(chosen)) if chosen.isdigit() else None
+        valid = re.fullmatch(r"[0-9]{1,18}", chosen)
+        organization = db.session.get(Organization, int(chosen)) if valid else None
         try:
             coalition.sign(
                 _actor(),

@@ -14,6 +14,7 @@ from webapp.reference import choices
 
 from .. import reporting
 from ..blueprint import bp
+from ..core import PUBLIC_STATES
 from ..report_forms import LIGHT_LABELS, STATUS_LABELS, ReportForm
 
 SECTOR_LABELS = {
@@ -49,7 +50,7 @@ def _pledge(event_id: int, pledge_id: int) -> Pledge:
 def report_new(event_id: int, pledge_id: int):
     """The progress report form of a published pledge, for the pledger's members."""
     pledge = _pledge(event_id, pledge_id)
-    require("pledge.report", pledge)
+    require("pledge.report", pledge, private=pledge.state not in PUBLIC_STATES)
     form = ReportForm()
     status = 200
     if pledge.state != PledgeState.PUBLISHED:
@@ -85,7 +86,7 @@ def report_new(event_id: int, pledge_id: int):
 def pledge_reports(event_id: int, pledge_id: int):
     """A pledge's progress reports and its traffic light, with what the light rests on."""
     pledge = _pledge(event_id, pledge_id)
-    require("pledge.read", pledge)
+    require("pledge.read", pledge, private=pledge.state not in PUBLIC_STATES)
     reports = reporting.reports_of(pledge)
     today = utcnow().date()
     basis = None

@@ -144,7 +144,7 @@ def test_member_signs_and_appears_in_the_public_list(app, client, login, world):
         ({"signer_function": "x" * 500}, 400, "200"),
         ({"organization": ""}, 400, "Choose the organization"),
         ({"organization": "abc"}, 400, "Choose the organization"),
-        ({"organization": "OTHER"}, 403, "not yours"),
+        ({"organization": "OTHER"}, 403, "only for an organization you belong to"),
         ({"organization": "99999"}, 400, "Choose the organization"),
     ],
 )
