@@ -123,6 +123,19 @@ def sign(
             _l("Confirm that you are authorized to sign and that the organization endorses it."),
             "confirmed",
         )
+    revoked = db.session.scalar(
+        select(CoalitionSignature.id).where(
+            CoalitionSignature.event_id == event.id,
+            CoalitionSignature.organization_id == organization.id,
+            CoalitionSignature.revoked_at.is_not(None),
+        )
+    )
+    if revoked is not None:
+        # A revocation is the secretariat's decision; signing again would undo it.
+        raise CoalitionError(
+            _l("The signature of this organization was revoked; contact the secretariat."),
+            "organization",
+        )
     existing = active_signature(event, organization.id)
     if existing is not None:
         raise CoalitionError(

@@ -43,7 +43,9 @@ class PledgeIncomplete(PledgeError):
 
 def may_move(actor: User, pledge: Pledge, to_state: PledgeState) -> bool:
     """Whether the actor's role allows this move (regardless of the current state)."""
-    if to_state in PLEDGER_MOVES and can(actor, "pledge.edit", pledge):
+    # A published pledge has a public id others cite: only organizers take it back.
+    pledger_may = to_state in PLEDGER_MOVES and pledge.state not in core.PUBLIC_STATES
+    if pledger_may and can(actor, "pledge.edit", pledge):
         return True
     return to_state in ORGANIZER_MOVES and can(actor, "pledges.moderate", pledge.event)
 

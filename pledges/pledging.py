@@ -430,7 +430,7 @@ def check_complete(pledge: Pledge) -> dict[str, str]:
     if not core.tag_codes(pledge, "country"):
         missing["countries"] = str(_l("Choose at least one target country."))
     if pledge.pledge_type == PledgeType.FINANCIAL:
-        if pledge.amount is None:
+        if pledge.amount is None or pledge.amount <= 0:
             missing["amount"] = str(_l("A financial pledge needs its amount."))
         if not pledge.currency:
             missing["currency"] = str(_l("A financial pledge needs its currency."))

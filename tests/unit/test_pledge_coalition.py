@@ -100,7 +100,7 @@ def test_no_organization_is_refused(setup):
     assert error.value.field == "organization"
 
 
-def test_second_signature_names_the_date_and_revoked_allows_a_new_one(setup):
+def test_second_signature_names_the_date_and_a_revocation_stands(setup):
     event, organizer, member, _stranger, organization, _other = setup
     first = sign(member, event, organization, signed_on=date(2025, 3, 4))
     with pytest.raises(CoalitionError) as error:
@@ -108,8 +108,9 @@ def test_second_signature_names_the_date_and_revoked_allows_a_new_one(setup):
     assert "Example Telecom already signed" in str(error.value)
     assert "2025" in str(error.value)
     coalition.revoke(organizer, first, "Signed by mistake.")
-    again = sign(member, event, organization)
-    assert again.id != first.id
+    with pytest.raises(CoalitionError) as error:
+        sign(member, event, organization)
+    assert "revoked" in str(error.value)
 
 
 def test_same_organization_may_sign_for_another_event(setup, make_event):
