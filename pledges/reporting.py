@@ -755,3 +755,31 @@ def _totals(event: Event) -> tuple[Totals, list[Totals]]:
         overall.people_to_reach += row.people_to_reach
         overall.people_reached += row.people_reached
     return overall, sorted(by_sector.values(), key=lambda t: t.code)
+
+
+#: Allowed reporting periods, in months.
+PERIOD_RANGE = (1, 36)
+
+
+def set_report_period(actor: User, event: Event, months: object) -> None:
+    """How often pledgers of the event report, in months (1 to 36)."""
+    try:
+        value = int(str(months).strip())
+    except ValueError:
+        value = 0
+    low, high = PERIOD_RANGE
+    if not low <= value <= high:
+        raise ReportError(
+            _l("Enter a number of months between %(low)d and %(high)d.", low=low, high=high),
+            "months",
+        )
+    if value != event.pledge_report_months:
+        audit.record(
+            "pledges.report_period_changed",
+            actor=actor,
+            event_id=event.id,
+            obj=event,
+            summary=f"{event.pledge_report_months} → {value} months",
+        )
+        event.pledge_report_months = value
+        db.session.flush()

@@ -111,12 +111,32 @@ def pledge_reports(event_id: int, pledge_id: int):
     )
 
 
+@bp.post("/events/<int:event_id>/pledges/followup/period")
+def report_period(event_id: int):
+    """Set how often the event's pledgers report progress."""
+    event = db.get_or_404(Event, event_id)
+    require("pledges.moderate", event)
+    try:
+        reporting.set_report_period(current_user, event, request.form.get("months", ""))
+    except reporting.ReportError as error:
+        db.session.rollback()
+        return _followup_page(event, period_error=str(error)), 400
+    db.session.commit()
+    flash(_("Pledgers now report every %(n)s months.", n=event.pledge_report_months), "success")
+    return redirect(url_for("pledges.followup", event_id=event.id))
+
+
 @bp.get("/events/<int:event_id>/pledges/followup")
 def followup(event_id: int):
     """Organizers' follow-up: response rates, totals against pledged, and the pledges whose
     reports are due or overdue."""
     event = db.get_or_404(Event, event_id)
     require("pledges.moderate", event)
+    return _followup_page(event)
+
+
+def _followup_page(event: Event, period_error: str | None = None) -> str:
+    """The follow-up dashboard, with the reporting-period form and its error if any."""
     board = reporting.dashboard(event)
     light = request.args.get("light", "")
     sector = request.args.get("sector", "")
@@ -138,4 +158,5 @@ def followup(event_id: int):
         light_labels=LIGHT_LABELS,
         status_labels=STATUS_LABELS,
         badges=BADGES,
+        period_error=period_error,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from models import (
+    Event,
     Organization,
     Person,
     Pledge,
@@ -245,3 +246,38 @@ def test_query_count_is_constant(app, client, login, setup):
     assert _queries(app, client, dashboard) == few
     with app.app_context():
         assert db.session.scalar(select(func.count(Pledge.id))) == 60
+
+
+@pytest.mark.parametrize("value", ["0", "37", "abc", "", "9" * 40])
+def test_report_period_bad_values_are_refused(app, client, login, setup, value):
+    login("organizer@x.org")
+    response = client.post(
+        f"/events/{setup['event']}/pledges/followup/period", data={"months": value}
+    )
+    assert response.status_code == 400
+    assert "between 1 and 36" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Event, setup["event"]).pledge_report_months == 12
+
+
+def test_report_period_changes_the_lights(app, client, login, setup):
+    login("organizer@x.org")
+    before = client.get(f"/events/{setup['event']}/pledges/followup").get_data(as_text=True)
+    assert 'id="count-yellow">1<' in before
+    response = client.post(
+        f"/events/{setup['event']}/pledges/followup/period", data={"months": "24"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Event, setup["event"]).pledge_report_months == 24
+    # Published 13 months ago: with a 24-month period nothing is due yet.
+    after = client.get(f"/events/{setup['event']}/pledges/followup").get_data(as_text=True)
+    assert 'id="count-yellow">0<' in after and 'id="count-green">1<' in after
+    client.post("/account/logout")
+    login("participant@x.org")
+    assert (
+        client.post(
+            f"/events/{setup['event']}/pledges/followup/period", data={"months": "6"}
+        ).status_code
+        == 403
+    )
