@@ -42,7 +42,7 @@ from webapp.auth.services import normalize_email
 from webapp.directory import importing as people_import
 from webapp.directory import services as directory
 from webapp.directory.background import reporter
-from webapp.downloads import guard, write_csv
+from webapp.downloads import write_csv, write_xlsx
 from webapp.extensions import db
 from webapp.jobs import Progress, job
 
@@ -200,7 +200,7 @@ def _refused(error: Exception) -> ImportRefused:
 # --- reading the file ---------------------------------------------------------------------
 
 
-def _kind(data: bytes, filename: str) -> str:
+def file_kind(data: bytes, filename: str) -> str:
     """ "xlsx" or "csv" from the content and the name, or ImportRefused."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data.startswith(b"PK\x03\x04"):
@@ -221,7 +221,7 @@ def _column(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def csv_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -261,7 +261,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
     try:
@@ -319,10 +319,10 @@ def read_upload(data: bytes, filename: str = "") -> tuple[list[str], list[tuple[
         )
     if not data.strip():
         raise ImportRefused(_l("The file is empty."))
-    if _kind(data, filename) == "xlsx":
-        header, rows = _xlsx_rows(data)
+    if file_kind(data, filename) == "xlsx":
+        header, rows = xlsx_rows(data)
     else:
-        header, rows = _csv_rows(data)
+        header, rows = csv_rows(data)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportRefused(
@@ -799,23 +799,9 @@ def export_csv(entries: Iterable[TargetEntry]) -> str:
     return write_csv(EXPORT_HEADER, (entry_cells(e) for e in entries))
 
 
-def write_xlsx(header: list[str], rows: Iterable[Iterable[Any]], title: str = "Targets") -> bytes:
-    """An XLSX workbook (streamed, write-only) whose cells no spreadsheet runs as formulas."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([c if isinstance(c, int) else guard(c) for c in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def export_xlsx(entries: Iterable[TargetEntry]) -> bytes:
     """The entries as an XLSX workbook the import reads back."""
-    return write_xlsx(EXPORT_HEADER, (entry_cells(e) for e in entries))
+    return write_xlsx(EXPORT_HEADER, (entry_cells(e) for e in entries), title="Targets")
 
 
 def sample_csv() -> str:
@@ -825,4 +811,4 @@ def sample_csv() -> str:
 
 def sample_xlsx() -> bytes:
     """The sample file as an XLSX workbook."""
-    return write_xlsx(HEADER, SAMPLE_ROWS)
+    return write_xlsx(HEADER, SAMPLE_ROWS, title="Targets")

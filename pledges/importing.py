@@ -45,7 +45,7 @@ from webapp import audit
 from webapp.directory import importing as people_import
 from webapp.directory.background import reporter
 from webapp.directory.services import name_key
-from webapp.downloads import write_csv
+from webapp.downloads import write_csv, write_xlsx
 from webapp.extensions import db
 from webapp.jobs import Progress, job
 
@@ -233,10 +233,10 @@ def read_upload(data: bytes, filename: str = "") -> tuple[list[str], list[tuple[
     if not data.strip():
         raise ImportRefused(_l("The file is empty."))
     try:
-        if sheets._kind(data, filename) == "xlsx":
-            header, rows = sheets._xlsx_rows(data)
+        if sheets.file_kind(data, filename) == "xlsx":
+            header, rows = sheets.xlsx_rows(data)
         else:
-            header, rows = sheets._csv_rows(data)
+            header, rows = sheets.csv_rows(data)
     except sheets.ImportRefused as error:
         raise ImportRefused(str(error)) from None
     missing = [c for c in REQUIRED if c not in header]
@@ -738,4 +738,4 @@ def sample_csv() -> str:
 
 def sample_xlsx() -> bytes:
     """The sample file as an XLSX workbook."""
-    return sheets.write_xlsx(HEADER, SAMPLE_ROWS, title="Pledges")
+    return write_xlsx(HEADER, SAMPLE_ROWS, title="Pledges")

@@ -13,7 +13,6 @@ Two queries whatever the number of rows: the pledges, then all their tags.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import PledgeTag
-from webapp.downloads import guard, write_csv
+from webapp.downloads import write_csv, write_xlsx
 from webapp.extensions import db
 
 from .registry import Reference, RegistryFilters, matching_ids, public_fields, registry_query
@@ -106,16 +105,7 @@ def to_csv(items: list[dict[str, Any]]) -> str:
 
 def to_xlsx(items: list[dict[str, Any]]) -> bytes:
     """The records as an XLSX workbook (write-only, formula-safe cells)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Pledges")
-    sheet.append(HEADER)
-    for row in _cells(items):
-        sheet.append([c if isinstance(c, int | float) or c is None else guard(c) for c in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_xlsx(HEADER, _cells(items), title="Pledges")
 
 
 def to_json(items: list[dict[str, Any]]) -> str:

@@ -48,3 +48,17 @@ def csv_response(text: str, stem: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": attachment(filename), "Cache-Control": "no-store"},
     )
+
+
+def write_xlsx(header: list[str], rows: Iterable[Iterable[Any]], title: str = "Sheet") -> bytes:
+    """An XLSX workbook (streamed, write-only) whose cells no spreadsheet runs as formulas."""
+    from openpyxl import Workbook  # imported here: only exports need it
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([c if isinstance(c, int | float) or c is None else guard(c) for c in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -245,9 +245,9 @@ def test_reminders_before_and_after_once_each(world):
 
     def mails():
         return db.session.scalars(
-            select(OutboxMessage.template).where(
-                OutboxMessage.to_email == "member@ministry.example"
-            )
+            select(OutboxMessage.template)
+            .where(OutboxMessage.to_email == "member@ministry.example")
+            .order_by(OutboxMessage.id)
         ).all()
 
     assert reporting.sweep(date(2025, 2, 1)) == {"before": 0, "after": 0}
