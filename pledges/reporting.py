@@ -13,11 +13,11 @@ never reported, else the due date after the one its latest report counts for.
 The traffic light (published pledges only; completed, withdrawn and unpublished pledges
 have none), for a given `today`:
 
-- **green** — `today < U`: every due date so far is answered ("reported within the last
-  year" for a pledger reporting on time), including a pledge whose first report is not due
-  yet (published less than `months` ago: green, explained as "first report due on…");
-- **yellow** — `U <= today < U + 24 months`: a report is due, from the first unanswered
-  due date until two years overdue;
+- **green** — `today < U` and, once the pledge has reported, its latest report is less
+  than `months` old ("reported within the last year"); a pledge whose first report is not
+  due yet is green too (published less than `months` ago: "first report due on…");
+- **yellow** — otherwise until `U + 24 months`: a report is due (or the last one is more
+  than a period old), until two years overdue;
 - **red** — `today >= U + 24 months` and the pledge reported at least once: two years
   overdue;
 - **inactive** — `today >= U + 24 months` and the pledge never reported: two years past
@@ -179,7 +179,9 @@ def traffic_light(
         raise ValueError("an unpublished pledge has no traffic light")
     last = _day(last_report_at)
     unanswered = first_unanswered(published, last, months)
-    if today < unanswered:
+    # Green also needs a report within the last period once the pledge has reported:
+    # a late report must not stretch the green beyond a year (the registry's promise).
+    if today < unanswered and (last is None or today < add_months(last, months)):
         return GREEN
     if today < add_months(unanswered, OVERDUE_MONTHS):
         return YELLOW

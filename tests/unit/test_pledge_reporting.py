@@ -96,8 +96,10 @@ def test_first_unanswered_due_date():
         (None, date(2027, 3, 14), YELLOW),  # the day before two years overdue
         (None, date(2027, 3, 15), INACTIVE),  # two years past the first due date
         (None, date(2030, 1, 1), INACTIVE),
-        # reported on 2025-03-10 (answers 2025-03-15): next due 2026-03-15
-        (date(2025, 3, 10), date(2026, 3, 14), GREEN),
+        # reported on 2025-03-10 (answers 2025-03-15): next due 2026-03-15, but green only
+        # while the last report is under a year old
+        (date(2025, 3, 10), date(2026, 3, 9), GREEN),
+        (date(2025, 3, 10), date(2026, 3, 10), YELLOW),
         (date(2025, 3, 10), date(2026, 3, 15), YELLOW),
         (date(2025, 3, 10), date(2028, 3, 14), YELLOW),
         (date(2025, 3, 10), date(2028, 3, 15), RED),  # reported before: red, not inactive
@@ -105,6 +107,10 @@ def test_first_unanswered_due_date():
         (date(2025, 6, 1), date(2025, 6, 1), GREEN),
         (date(2025, 6, 1), date(2026, 3, 14), GREEN),
         (date(2025, 6, 1), date(2026, 3, 15), YELLOW),
+        # reported 19 months after publication (late for the first due date): green for a
+        # year, then yellow, even though the due date it counts for is later
+        (date(2025, 10, 15), date(2026, 10, 14), GREEN),
+        (date(2025, 10, 15), date(2026, 10, 15), YELLOW),
         # a report two days after publication answers nothing: still inactive at 3 years
         (date(2024, 3, 17), date(2027, 3, 15), RED),
         (date(2024, 3, 17), date(2025, 3, 15), YELLOW),
