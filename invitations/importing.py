@@ -87,7 +87,6 @@ MAX_UNPACKED = 200 * 1024 * 1024
 PROGRESS_EVERY = people_import.PROGRESS_EVERY
 CHUNK = directory.CHUNK
 IMPORT_JOB = "invitations.import_targets"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PRIORITY_WORDS = {"1": 1, "2": 2, "3": 3, "high": 1, "normal": 2, "low": 3}
 STAR_WORDS = {

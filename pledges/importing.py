@@ -97,7 +97,6 @@ MAX_PEOPLE = 2_000_000_000  # the column is a 32-bit integer
 #: Rows saved between two progress reports.
 PROGRESS_EVERY = 500
 IMPORT_JOB = "pledges.import"
-XLSX_MIMETYPE = sheets.XLSX_MIMETYPE
 #: Coded columns -> PledgeTag kind.
 CODED = {
     "focus_areas": "focus_area",

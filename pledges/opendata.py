@@ -26,8 +26,6 @@ from webapp.extensions import db
 
 from .registry import Reference, RegistryFilters, matching_ids, public_fields, registry_query
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _codes(key: str) -> Callable[[dict], str]:
     return lambda r: ";".join(r[key])

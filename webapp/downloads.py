@@ -40,14 +40,27 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def csv_response(text: str, stem: str) -> Response:
-    """A dated CSV download; personal data, so no copies in shared caches."""
-    filename = f"{stem}-{datetime.now(UTC).date().isoformat()}.csv"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(body: str | bytes, stem: str, suffix: str, mimetype: str) -> Response:
+    """A dated download; personal data, so no copies in shared caches."""
+    filename = f"{stem}-{datetime.now(UTC).date().isoformat()}.{suffix}"
     return Response(
-        text,
-        mimetype="text/csv",
+        body,
+        mimetype=mimetype,
         headers={"Content-Disposition": attachment(filename), "Cache-Control": "no-store"},
     )
+
+
+def csv_response(text: str, stem: str) -> Response:
+    """A dated CSV download."""
+    return _download(text, stem, "csv", "text/csv")
+
+
+def xlsx_response(data: bytes, stem: str) -> Response:
+    """A dated XLSX download."""
+    return _download(data, stem, "xlsx", XLSX_MIMETYPE)
 
 
 def write_xlsx(header: list[str], rows: Iterable[Iterable[Any]], title: str = "Sheet") -> bytes:

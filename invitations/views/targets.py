@@ -8,11 +8,10 @@ status.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -21,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from models import Event, JobRun, JobState, Person, TargetEntry, User
 from webapp import reference
 from webapp.directory import services as directory
-from webapp.downloads import attachment, csv_response
+from webapp.downloads import csv_response, xlsx_response
 from webapp.extensions import db
 from webapp.forms import show_error
 from webapp.jobs import enqueue
@@ -122,23 +121,6 @@ def _back_to_list(event: Event, query: str = ""):
     return redirect(url_for("invitations.targets", event_id=event.id, **args))
 
 
-def _dated(stem: str, suffix: str) -> str:
-    """A download's file name with today's date."""
-    return f"{stem}-{datetime.now(UTC).date().isoformat()}.{suffix}"
-
-
-def _xlsx_response(data: bytes, stem: str) -> Response:
-    """A dated XLSX download; personal data, so no copies in shared caches."""
-    return Response(
-        data,
-        mimetype=importing.XLSX_MIMETYPE,
-        headers={
-            "Content-Disposition": attachment(_dated(stem, "xlsx")),
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 # --- the list -----------------------------------------------------------------------------
 
 
@@ -175,7 +157,7 @@ def targets_export(event_id: int, fmt: str):
     entries = db.session.scalars(_list_query(event, filters))
     stem = f"targets-{event.acronym}"
     if fmt == "xlsx":
-        return _xlsx_response(importing.export_xlsx(entries), stem)
+        return xlsx_response(importing.export_xlsx(entries), stem)
     return csv_response(importing.export_csv(entries), stem)
 
 
@@ -420,7 +402,7 @@ def targets_import_sample(event_id: int, fmt: str):
     """A sample file with every column the import reads, as CSV or XLSX."""
     _event(event_id)
     if fmt == "xlsx":
-        return _xlsx_response(importing.sample_xlsx(), "targets-sample")
+        return xlsx_response(importing.sample_xlsx(), "targets-sample")
     return csv_response(importing.sample_csv(), "targets-sample")
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Event, JobRun, JobState, User
-from webapp.downloads import attachment, csv_response
+from webapp.downloads import csv_response, xlsx_response
 from webapp.extensions import db
 from webapp.forms import show_error
 from webapp.jobs import enqueue
@@ -119,11 +119,7 @@ def import_sample(event_id: int, fmt: str):
     """A sample file with every column the import reads, as CSV or XLSX."""
     _event(event_id)
     if fmt == "xlsx":
-        return Response(
-            importing.sample_xlsx(),
-            mimetype=importing.XLSX_MIMETYPE,
-            headers={"Content-Disposition": attachment("pledges-sample.xlsx")},
-        )
+        return xlsx_response(importing.sample_xlsx(), "pledges-sample")
     return csv_response(importing.sample_csv(), "pledges-sample")
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 
-from webapp.downloads import attachment
+from webapp.downloads import XLSX_MIMETYPE, attachment
 from webapp.pagination import page_arg, paginate
 
 from .. import api, opendata  # api also adds its routes: /api/v1/pledges
@@ -86,7 +86,7 @@ def export(fmt: str):
     if fmt == "csv":
         body, mimetype = opendata.to_csv(items), "text/csv"
     elif fmt == "xlsx":
-        body, mimetype = opendata.to_xlsx(items), opendata.XLSX_MIMETYPE
+        body, mimetype = opendata.to_xlsx(items), XLSX_MIMETYPE
     else:
         body, mimetype = opendata.to_json(items), "application/json"
     return Response(
