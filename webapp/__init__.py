@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     # They may add routes to the API blueprint, so it is registered after their import.
     from invitations import bp as invitations_bp
     from pledges import bp as pledges_bp
+    from sessions import bp as sessions_bp
 
     from . import api, health, home
     from .admin.views import bp as admin_bp
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(pledges_bp)
+    app.register_blueprint(sessions_bp)
     app.register_blueprint(api.bp)
 
 

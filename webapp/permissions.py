@@ -14,7 +14,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Event, JobRun, Person, Pledge, Role, TargetEntry, User
+from models import Event, JobRun, Person, Pledge, ProgrammeSession, Role, TargetEntry, User
 
 from .extensions import db, login_manager
 
@@ -56,6 +56,20 @@ def _secretariat(user: User, _obj: Any) -> bool:
 def _curate(user: User, obj: tuple[Event, str]) -> bool:
     event, code = obj
     return is_organizer(user, event) or is_cochair(user, event, code)
+
+
+def _programme_curator(user: User, event: Event) -> bool:
+    """Organizers and every co-chair of the event (schedule, session lists)."""
+    return is_organizer(user, event) or is_cochair(user, event)
+
+
+def _session_editor(user: User, session: ProgrammeSession) -> bool:
+    """Organizers, and co-chairs of the session's own focus area; sessions outside any
+    area (the plenary pledging, the signing ceremony) are the organizers' alone."""
+    if is_organizer(user, session.event):
+        return True
+    area = session.focus_area
+    return area is not None and is_cochair(user, session.event, area.code)
 
 
 def _accredit(user: User, obj: tuple[Event, int]) -> bool:
@@ -133,6 +147,10 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
     "pledge.edit": _pledge_member,
     "pledge.report": _pledge_member,
     "focus_area.curate": _curate,
+    "programme.manage": _event_organizer,
+    "programme.curate": _programme_curator,
+    "session.edit": _session_editor,
+    "video.submit": lambda user, event: True,
     "member.accredit": _accredit,
 }
 

@@ -1,0 +1,3 @@
+"""Importing the view modules adds their routes to the blueprint."""
+
+from . import areas, cochairs, public, schedule, sessions, speakers, venue, videos  # noqa: F401

@@ -1,0 +1,1 @@
+"""Sessions views: areas (being written)."""

@@ -1,0 +1,1 @@
+"""Sessions views: cochairs (being written)."""

@@ -1,0 +1,1 @@
+"""Sessions views: public (being written)."""

@@ -1,0 +1,1 @@
+"""Sessions views: schedule (being written)."""

@@ -1,0 +1,1 @@
+"""Sessions views: sessions (being written)."""

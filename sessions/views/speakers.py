@@ -1,0 +1,1 @@
+"""Sessions views: speakers (being written)."""

@@ -1,0 +1,1 @@
+"""Sessions views: venue (being written)."""

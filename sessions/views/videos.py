@@ -1,0 +1,1 @@
+"""Sessions views: videos (being written)."""
