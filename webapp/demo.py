@@ -375,15 +375,18 @@ def load_demo(today: date | None = None) -> str:
     # Feature demos; imported here only, as create_app does with their blueprints.
     from invitations.demo import load_invitations_demo
     from pledges.demo import load_pledges_demo
+    from sessions.demo import load_sessions_demo
 
     organizer = db.session.scalar(select(User).where(User.email == f"organizer@{DOMAIN}"))
     load_invitations_demo(event, organizer)
     pledges_line = load_pledges_demo(event, organizer)
+    sessions_line = load_sessions_demo(event, organizer)
     people = db.session.scalar(select(db.func.count(Person.id)))
     lines = [
         f"Demo conference {event.acronym}: {event.name}, opening {event.opening_date}.",
         f"Directory: {len(orgs)} organizations, {people} people.",
         pledges_line,
+        sessions_line,
         f"Accounts (password: {PASSWORD}):",
     ]
     lines += [f"  {role:<12} {email}" for email, role in accounts]
