@@ -304,7 +304,8 @@ class SessionPerson(Base):
     answered_at: Mapped[Optional[datetime]]
 
     session: Mapped[ProgrammeSession] = relationship(back_populates="people")
-    person: Mapped[Person] = relationship()
+    #: Joined: a person on a session is always shown with their name.
+    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class AgendaSave(Base):
@@ -366,3 +367,4 @@ class VideoMessage(Base):
 
     person: Mapped[Person] = relationship()
     focus_area: Mapped[Optional[FocusArea]] = relationship()
+    submitted_by: Mapped[Optional[User]] = relationship(foreign_keys=[submitted_by_id])

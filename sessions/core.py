@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from models import (
     AppointmentState,
@@ -170,16 +171,32 @@ def ensure_focus_areas(event: Event) -> list[FocusArea]:
     return sorted(have.values(), key=lambda a: (a.position, a.code))
 
 
-def focus_areas(event: Event) -> list[FocusArea]:
-    """The event's focus areas in their order (seeding them if there are none yet)."""
-    areas = list(
+def _stored_areas(event: Event) -> list[FocusArea]:
+    return list(
         db.session.scalars(
             select(FocusArea)
             .where(FocusArea.event_id == event.id)
             .order_by(FocusArea.position, FocusArea.code)
         )
     )
-    return areas or ensure_focus_areas(event)
+
+
+def focus_areas(event: Event) -> list[FocusArea]:
+    """The event's focus areas in their order, seeding them the first time.
+
+    The seed is committed at once: a page that offers area ids from an uncommitted seed
+    would hand out ids that vanish with its rollback. Two first requests racing to seed
+    meet on the unique (event, code) constraint; the loser reads the winner's rows.
+    """
+    areas = _stored_areas(event)
+    if areas:
+        return areas
+    try:
+        ensure_focus_areas(event)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    return _stored_areas(event)
 
 
 def event_or_404(event_id: int) -> Event:

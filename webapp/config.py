@@ -91,6 +91,9 @@ def from_environment(instance_path: Path) -> dict:
         raise ConfigError(
             "TRUSTED_PROXIES must be the number of proxies in front of the app (0-5)."
         )
+    video_mb = os.environ.get("VIDEO_MAX_MB", "200")
+    if not video_mb.isdigit() or not 1 <= int(video_mb) <= 4096:
+        raise ConfigError("VIDEO_MAX_MB must be a whole number of megabytes (1-4096).")
     return {
         "CONVENE_ENV": env,
         "TRUSTED_PROXIES": int(proxies),
@@ -115,6 +118,9 @@ def from_environment(instance_path: Path) -> dict:
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": "en",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Video messages: only their upload form lifts the request limit to this size.
+        "VIDEO_MAX_BYTES": int(video_mb) * 1024 * 1024,
+        "VIDEO_UPLOAD_DIR": os.environ.get("VIDEO_UPLOAD_DIR", ""),
         # argon2id parameters; tests lower them because hashing is slow on purpose.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
