@@ -17,14 +17,20 @@ from .programme import load, matching
 
 
 def saved_ids(user: User | None, event: Event) -> set[int]:
-    """Ids of the event's sessions on the user's agenda (one query; none when anonymous)."""
+    """Ids of the event's published sessions on the user's agenda (one query; none when
+    anonymous). A save of a session no longer published is kept but not counted, as the
+    agenda page and its iCal leave it out."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     return set(
         db.session.scalars(
             select(AgendaSave.session_id)
             .join(ProgrammeSession, ProgrammeSession.id == AgendaSave.session_id)
-            .where(AgendaSave.user_id == user.id, ProgrammeSession.event_id == event.id)
+            .where(
+                AgendaSave.user_id == user.id,
+                ProgrammeSession.event_id == event.id,
+                ProgrammeSession.status == SessionStatus.PUBLISHED,
+            )
         )
     )
 

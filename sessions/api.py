@@ -29,10 +29,9 @@ from webapp.api import ApiError, openapi_path, openapi_schema, page_args
 from webapp.api import bp as api_bp
 from webapp.extensions import db
 from webapp.i18n import LANGUAGE_NAMES
-from webapp.pagination import MAX_INT
 
 from . import programme as prog
-from .core import event_days
+from .core import MAX_ID, event_days
 
 #: Public API answers may be cached briefly by browsers and proxies.
 CACHE = "public, max-age=300"
@@ -100,7 +99,7 @@ def _event_arg() -> Event | None:
     raw = (request.args.get("event") or "").strip()
     if not raw:
         return None
-    if not re.fullmatch(r"[0-9]{1,19}", raw) or not 1 <= int(raw) <= MAX_INT:
+    if not re.fullmatch(r"[0-9]{1,19}", raw) or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(
             400, "event: give the event's id (a number).", "invalid_parameter", parameter="event"
         )

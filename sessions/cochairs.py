@@ -45,7 +45,7 @@ from webapp.reference import REGIONS
 from webapp.security import hash_password, hash_token, new_token
 
 from .balance import REGION_LABELS
-from .core import SEAT_LABELS, ProgrammeConflict, ProgrammeError
+from .core import MAX_ID, SEAT_LABELS, ProgrammeConflict, ProgrammeError
 
 MS, PS, CS = SeatCategory.MEMBER_STATE, SeatCategory.PRIVATE_SECTOR, SeatCategory.CIVIL_SOCIETY_IO
 
@@ -327,7 +327,7 @@ def find_person(person_id: object = None, email: object = None) -> Person:
             number = int(str(person_id))
         except ValueError:
             raise ProgrammeError(_l("Choose a person from the directory."), "email") from None
-        person = db.session.get(Person, number) if 0 < number < 2**31 else None
+        person = db.session.get(Person, number) if 0 < number <= MAX_ID else None
         if person is None:
             abort(404)
         return person
@@ -419,7 +419,8 @@ def preview(
 
 
 def mail_locale(person: Person, event: Event) -> str:
-    """The person's first UN language, else their account's, else the event's first."""
+    """The person's first UN language, else their account's, else the event's first (the
+    one rule for every P2C mail: speakers are asked in it too)."""
     for code in person.languages or []:
         if code in LANGUAGES:
             return code

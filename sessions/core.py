@@ -35,6 +35,10 @@ from webapp.events.services import default_p2c_window
 from webapp.extensions import db
 from webapp.permissions import can, is_organizer, require
 
+#: The largest id the database's INTEGER columns hold (PostgreSQL's int4): a larger one
+#: in a query is an "integer out of range" error, so it is treated as unknown.
+MAX_ID = 2**31 - 1
+
 
 class ProgrammeError(Exception):
     """A value to correct (`field` names the form field), answered with a 4xx."""

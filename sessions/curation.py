@@ -45,12 +45,12 @@ from models import (
     utcnow,
 )
 from webapp import audit, mail
-from webapp.config import LANGUAGES
 from webapp.extensions import db
 from webapp.permissions import can
 from webapp.security import hash_token, new_token
 
 from . import conflicts
+from .cochairs import mail_locale
 from .core import (
     PART_LABELS,
     STAKEHOLDER_ROLE_LABELS,
@@ -104,8 +104,8 @@ class NotPublishable(ProgrammeConflict):
     """What stops the session from being published: `problems` (messages, each with the
     field to fix) and the hard `conflicts` of the programme."""
 
-    def __init__(self, problems: list[tuple[str, Any]], hard: list[Any]):
-        super().__init__(_l("The session cannot be published yet."))
+    def __init__(self, problems: list[tuple[str, Any]], hard: list[Any], message: Any = None):
+        super().__init__(message or _l("The session cannot be published yet."))
         self.problems = problems
         self.conflicts = hard
 
@@ -169,14 +169,19 @@ def _enum(cls, value: Any, field: str):
 
 
 def check_url(value: str | None, field: str = "stream_url") -> str:
-    """An http(s) address with a host, or ""."""
+    """An http(s) address with a host and no white space, or "" (streaming links; video
+    messages' links go through it too)."""
     value = (value or "").strip()
     if not value:
         return ""
     if len(value) > MAX_URL:
         raise ProgrammeError(_l("Use at most %(n)d characters.", n=MAX_URL), field)
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
         raise ProgrammeError(_l("Give a web address starting with https:// (or http://)."), field)
     return value
 
@@ -264,11 +269,11 @@ def update_session(actor: User, session: ProgrammeSession, **values: Any) -> set
     changed = {k for k, v in clean.items() if getattr(session, k) != v}
     if not changed:
         return changed
-    before = _published_state(session)
+    before = published_state(session)
     for key in changed:
         setattr(session, key, clean[key])
     db.session.flush()
-    _check_nothing_new(session, before)
+    check_nothing_new(session, before)
     audit.record(
         "session.updated",
         actor=actor,
@@ -331,26 +336,51 @@ def _check_publishable(session: ProgrammeSession) -> None:
         raise NotPublishable(problems, hard)
 
 
-def _published_state(session: ProgrammeSession) -> tuple[set, set] | None:
-    """What already stood against a published session (None for the other statuses)."""
-    if session.status != S.PUBLISHED:
+def published_state(session: ProgrammeSession) -> tuple[set | None, set] | None:
+    """What already stood against the session before a change: for a published session
+    its publishing problems and hard conflicts; for a proposed or confirmed one its hard
+    conflicts (it may not add one to a published session); None for a draft, which holds
+    no room and so cannot clash with anything."""
+    if session.status == S.DRAFT:
         return None
     hard = {(c.kind, c.other_session_id) for c in conflicts.hard_conflicts(session)}
+    if session.status != S.PUBLISHED:
+        return None, hard
     return {field for field, _message in publish_problems(session)}, hard
 
 
-def _check_nothing_new(session: ProgrammeSession, before: tuple[set, set] | None) -> None:
-    """NotPublishable if a change gave a published session a new problem or conflict."""
+def check_nothing_new(session: ProgrammeSession, before: tuple[set | None, set] | None) -> None:
+    """NotPublishable if a change gave a published session a new problem or hard conflict:
+    the session itself, or — when the session is proposed or confirmed — a published
+    session it now clashes with (the public programme must never show a clash)."""
     if before is None:
         return
-    problems = [p for p in publish_problems(session) if p[0] not in before[0]]
-    hard = [
+    problems_before, hard_before = before
+    new_hard = [
         c
         for c in conflicts.hard_conflicts(session)
-        if (c.kind, c.other_session_id) not in before[1]
+        if (c.kind, c.other_session_id) not in hard_before
     ]
-    if problems or hard:
-        raise NotPublishable(problems, hard)
+    if session.status == S.PUBLISHED and problems_before is not None:
+        problems = [p for p in publish_problems(session) if p[0] not in problems_before]
+        if problems or new_hard:
+            raise NotPublishable(problems, new_hard)
+        return
+    others = {c.other_session_id for c in new_hard if c.other_session_id is not None}
+    if not others:
+        return
+    published = set(
+        db.session.scalars(
+            select(ProgrammeSession.id).where(
+                ProgrammeSession.id.in_(others), ProgrammeSession.status == S.PUBLISHED
+            )
+        )
+    )
+    hits = [c for c in new_hard if c.other_session_id in published]
+    if hits:
+        raise NotPublishable(
+            [], hits, _l("This change would give a published session a hard conflict.")
+        )
 
 
 def allowed_moves(session: ProgrammeSession) -> tuple[SessionStatus, ...]:
@@ -380,6 +410,10 @@ def move(actor: User, session: ProgrammeSession, to: Any) -> ProgrammeSession:
     session.status = target
     session.published_at = utcnow() if target == S.PUBLISHED else session.published_at
     db.session.flush()
+    if before == S.DRAFT:
+        # Leaving draft, the session starts to hold its room and people: it may not
+        # clash with a published session.
+        check_nothing_new(session, (None, set()))
     audit.record(
         f"session.{target.value}",
         actor=actor,
@@ -559,7 +593,7 @@ def add_person(
         )
     if len(session.people) >= MAX_PEOPLE:
         raise ProgrammeConflict(_l("A session has at most %(n)d people.", n=MAX_PEOPLE))
-    before = _published_state(session)
+    before = published_state(session)
     position = max((p.position for p in session.people), default=-1) + 1
     entry = SessionPerson(
         person_id=person.id,
@@ -575,7 +609,7 @@ def add_person(
         raise ProgrammeConflict(
             _l("%(name)s is already on this session.", name=person.full_name), "person"
         ) from None
-    _check_nothing_new(session, before)
+    check_nothing_new(session, before)
     audit.record(
         "session.person_added",
         actor=actor,
@@ -614,10 +648,13 @@ def remove_person(actor: User, entry: SessionPerson) -> None:
 
 def resend(actor: User, entry: SessionPerson) -> SessionPerson:
     """Ask again with a fresh link (the old one stops working); a decline is undone, as
-    the person is asked anew. Someone who confirmed need not be asked again."""
+    the person is asked anew. Someone who confirmed need not be asked again. As when
+    adding someone, a published session may not gain a conflict by it (someone who
+    declined and is now on another session at the same time): NotPublishable."""
     _check_may_edit(actor, entry.session)
     if entry.state == SpeakerState.CONFIRMED:
         raise ProgrammeConflict(_l("%(name)s has already confirmed.", name=entry.person.full_name))
+    before = published_state(entry.session)
     audit.record(
         "session.person_asked_again",
         actor=actor,
@@ -627,12 +664,14 @@ def resend(actor: User, entry: SessionPerson) -> SessionPerson:
         person_id=entry.person_id,
     )
     _ask(entry)
+    check_nothing_new(entry.session, before)
     return entry
 
 
-def person_locale(person: Person) -> str:
-    """The person's first working language the site speaks, else English."""
-    return next((code for code in (person.languages or []) if code in LANGUAGES), "en")
+def person_locale(entry: SessionPerson) -> str:
+    """The language to ask the person in: the co-chairs' rule (`cochairs.mail_locale`),
+    their own language, else their account's, else the event's first."""
+    return mail_locale(entry.person, entry.session.event)
 
 
 def answer_url(token: str) -> str:
@@ -657,7 +696,7 @@ def _ask(entry: SessionPerson) -> None:
         person.email,
         "sessions/speaker_ask",
         to_name=person.full_name,
-        locale=person_locale(person),
+        locale=person_locale(entry),
         event_id=session.event_id,
         tags={"session_person_id": entry.id},
         session=session,
@@ -687,12 +726,17 @@ def find_by_token(raw: Any) -> SessionPerson:
 
 
 def answer(raw: Any, confirm: bool) -> SessionPerson:
-    """Record the person's answer; of two answers sent at once only the first counts."""
+    """Record the person's answer; of two answers sent at once only the first counts, and
+    a link replaced by a resend meanwhile counts for nothing (as for co-chairs)."""
     entry = find_by_token(raw)
     state = SpeakerState.CONFIRMED if confirm else SpeakerState.DECLINED
     taken = db.session.execute(
         update(SessionPerson)
-        .where(SessionPerson.id == entry.id, SessionPerson.state == SpeakerState.ASKED)
+        .where(
+            SessionPerson.id == entry.id,
+            SessionPerson.state == SpeakerState.ASKED,
+            SessionPerson.token_hash == hash_token(raw),
+        )
         .values(state=state, answered_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -82,10 +82,12 @@ def _area_name(session: ProgrammeSession) -> str:
 
 
 def location(event: Event, session: ProgrammeSession) -> str:
-    """Room, venue and city; "Online" for a session held only online."""
+    """Room, venue and city; "Online" (in the reader's language) for a session without a
+    room. (Frab keeps ONLINE_ROOM untranslated: apps key rooms by name.)"""
     parts = [session.room.name if session.room else "", event.venue, event.city]
     text = ", ".join(p for p in parts if p)
-    return text if session.room else (ONLINE_ROOM if not text else f"{ONLINE_ROOM} · {text}")
+    online = _("Online")
+    return text if session.room else (online if not text else f"{online} · {text}")
 
 
 def notes(session: ProgrammeSession) -> list[str]:

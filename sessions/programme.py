@@ -37,9 +37,8 @@ from models import (
 )
 from webapp.extensions import db
 from webapp.i18n import LANGUAGE_NAMES
-from webapp.pagination import MAX_INT
 
-from .core import event_days
+from .core import MAX_ID, event_days
 
 #: The filters of the programme page and the API, in the order the form shows them.
 FILTERS = ("day", "room", "focus_area", "format", "mode", "language")
@@ -112,7 +111,7 @@ def parse_filters(
                 filters.day = value
     if raw["room"]:
         number = int(raw["room"]) if re.fullmatch(r"[0-9]{1,19}", raw["room"]) else None
-        if number is None or not 1 <= number <= MAX_INT:
+        if number is None or not 1 <= number <= MAX_ID:
             errors["room"] = str(_l("Give the room as its number."))
         elif room_ids is not None and number not in set(room_ids):
             errors["room"] = str(_l("There is no such room at this event."))

@@ -4,8 +4,9 @@ Placing checks only what makes a placement meaningless (times half-given, invert
 long or outside the event; a room of another event); where it lands among the other
 sessions, blocks and the segment window is for conflict detection, whose findings come
 back as warnings. Publishing is what hard conflicts block, so a co-chair can sketch the
-programme first and resolve the clashes after; only a session already published cannot be
-moved into a hard conflict, so that the public programme never shows one.
+programme first and resolve the clashes after; only a session already published must stay
+publishable (no new hard conflict, a room unless online: `curation.check_nothing_new`, the
+rule the session form keeps too), so that the public programme never gains one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from webapp import audit
 from webapp.extensions import db
 from webapp.permissions import can
 
-from . import conflicts
+from . import conflicts, curation
 from .core import ProgrammeConflict, ProgrammeError, check_times, event_days, segment_window
 
 
@@ -51,22 +52,19 @@ def place(
             _l("A published session stays in the programme; give it a start and an end."),
             "starts_at",
         )
+    standing = curation.published_state(session)
     before = _where(session)
     session.room_id = room.id if room is not None else None
     session.room = room
     session.starts_at, session.ends_at = starts_at, ends_at
     db.session.flush()
     found = conflicts.session_conflicts(session, actor)
-    hard = [c.message for c in found if c.hard]
-    if hard and session.status == SessionStatus.PUBLISHED:
-        # The public programme never shows a clash (as when people are added).
-        raise ProgrammeConflict(
-            _l(
-                "A published session cannot move into a hard conflict: %(conflicts)s",
-                conflicts=" ".join(hard),
-            ),
-            "starts_at",
-        )
+    try:
+        # A published session stays publishable, by the rule the session form keeps too:
+        # no new hard conflict, and nothing it needs (a room unless online) taken away.
+        curation.check_nothing_new(session, standing)
+    except curation.NotPublishable as error:
+        raise _refusal(error, session) from None
     after = _where(session)
     if after != before:
         audit.record(
@@ -79,6 +77,31 @@ def place(
             after=after,
         )
     return found
+
+
+def _refusal(error: curation.NotPublishable, session: ProgrammeSession) -> ProgrammeConflict:
+    """Why the session cannot go there, as one message beside the form."""
+    if error.conflicts:
+        found = " ".join(c.message for c in error.conflicts)
+        if session.status == SessionStatus.PUBLISHED:
+            message = _l(
+                "A published session cannot move into a hard conflict: %(conflicts)s",
+                conflicts=found,
+            )
+        else:
+            message = _l(
+                "A published session may not get a hard conflict: %(conflicts)s",
+                conflicts=found,
+            )
+        return ProgrammeConflict(message, "starts_at")
+    fields = {field for field, _message in error.problems}
+    return ProgrammeConflict(
+        _l(
+            "A published session must stay publishable: %(problems)s",
+            problems=" ".join(str(message) for _field, message in error.problems),
+        ),
+        "room_id" if "room" in fields else "starts_at",
+    )
 
 
 def _where(session: ProgrammeSession) -> dict[str, str | int | None]:

@@ -26,6 +26,7 @@ from webapp.i18n import LANGUAGE_NAMES
 
 from .core import (
     FORMAT_LABELS,
+    MAX_ID,
     MODE_LABELS,
     PART_LABELS,
     STAKEHOLDER_ROLE_LABELS,
@@ -43,8 +44,6 @@ from .curation import (
 
 #: The browser's datetime-local format first, so values render back into the input.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-#: A number no form needs, but below every database's integer limit.
-MAX_ID = 2**31 - 1
 
 
 def optional_id(value: Any) -> int | None:

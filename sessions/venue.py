@@ -18,7 +18,7 @@ from models import BlockKind, Event, ProgrammeBlock, ProgrammeSession, Room, Scr
 from webapp import audit
 from webapp.extensions import db
 
-from .core import ProgrammeConflict, ProgrammeError, check_times
+from .core import MAX_ID, ProgrammeConflict, ProgrammeError, check_times
 
 MAX_NAME = 120
 MAX_NOTES = 500
@@ -65,9 +65,10 @@ def screens(event: Event) -> list[Screen]:
 def _of_event(model: type, event: Event, item_id: Any) -> Any:
     """The event's row of `model`, or 404: another event's id is as unknown as a missing one."""
     try:
-        item = db.session.get(model, int(item_id))
-    except (TypeError, ValueError, OverflowError):
-        item = None
+        number = int(item_id)
+    except (TypeError, ValueError):
+        number = 0
+    item = db.session.get(model, number) if 1 <= number <= MAX_ID else None
     if item is None or item.event_id != event.id:
         abort(404)
     return item

@@ -13,7 +13,6 @@ import re
 import secrets
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
 
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
@@ -26,14 +25,15 @@ from webapp.config import LANGUAGES
 from webapp.extensions import db
 from webapp.permissions import can
 
-from .core import ProgrammeConflict, ProgrammeError, cochair_codes
+from . import curation
+from .core import MAX_ID, ProgrammeConflict, ProgrammeError, cochair_codes
 
 #: Default upper size of an uploaded file; the VIDEO_MAX_BYTES setting overrides it.
 VIDEO_MAX_BYTES = 200 * 1024 * 1024
 #: A message plays in a break: one second to half an hour.
 MAX_DURATION = 30 * 60
 MAX_TITLE = 300
-MAX_URL = 500
+MAX_URL = curation.MAX_URL
 MAX_EMAIL = 254
 #: About an hour of speech in any language; a transcript is required for accessibility.
 MAX_TRANSCRIPT = 50_000
@@ -113,14 +113,12 @@ def format_duration(seconds: int | None) -> str:
 
 
 def check_url(url: str) -> str:
-    """A link to the video: an http(s) address with a host."""
-    url = (url or "").strip()
-    if len(url) > MAX_URL:
-        raise ProgrammeError(_l("At most %(n)s characters, please.", n=MAX_URL), "url")
-    parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+    """A link to the video: required, and checked by the programme's one rule for links
+    (`curation.check_url`: http(s), a host, no spaces, at most MAX_URL characters)."""
+    checked = curation.check_url(url, "url")
+    if not checked:
         raise ProgrammeError(_l("Give a web address starting with https:// (or http://)."), "url")
-    return url
+    return checked
 
 
 def sniff(head: bytes) -> str | None:
@@ -298,7 +296,7 @@ def _area(event: Event, area_id: Any) -> FocusArea | None:
     except (TypeError, ValueError):
         number = 0
     # Ids beyond the column's range are as unknown as missing ones (and would overflow).
-    area = db.session.get(FocusArea, number) if 0 < number < 2**31 else None
+    area = db.session.get(FocusArea, number) if 0 < number <= MAX_ID else None
     if area is None or area.event_id != event.id:
         raise ProgrammeError(_l("Choose one of the event's focus areas."), "focus_area")
     return area

@@ -81,10 +81,11 @@ def register_extensions(app: Flask) -> None:
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """<int:...> that fits the database's BIGINT: a larger id is a 404, not an overflow."""
+    """<int:...> that fits the database's INTEGER ids (PostgreSQL's int4): a larger id is
+    a 404, not an "integer out of range" error (a 500)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -58,7 +58,7 @@ def _area_from(event: Event, value: object):
         area_id = int(str(value))
     except ValueError:
         raise core.ProgrammeError(_("Choose a focus area."), "focus_area") from None
-    if not 0 < area_id < 2**31:
+    if not 0 < area_id <= core.MAX_ID:
         raise core.ProgrammeError(_("Choose a focus area."), "focus_area")
     return core.area_or_404(event, area_id)
 

@@ -30,7 +30,7 @@ from models import (
 from webapp.directory import services as directory
 from webapp.extensions import db
 from webapp.forms import show_error
-from webapp.permissions import require
+from webapp.permissions import can, require
 
 from .. import balance, conflicts, curation
 from ..blueprint import bp
@@ -290,7 +290,15 @@ def manage_page(event: Event, session: ProgrammeSession, status: int = 200, **ex
     failed (kept as typed) or an error to show."""
     rows, over = curation.timeline(session.starts_at, session.ends_at, session.agenda_items)
     q = (request.args.get("q") or "").strip()[:100]
-    found = directory.search_people(q, per_page=SEARCH_RESULTS) if len(q) >= 2 else None
+    # Co-chairs pick speakers by name and organization; only those who may read the
+    # directory (organizers) also find people by email address.
+    found = (
+        directory.search_people(
+            q, per_page=SEARCH_RESULTS, match_email=can(current_user, "directory.view")
+        )
+        if len(q) >= 2
+        else None
+    )
     on_session = {p.person_id for p in session.people}
     context = {
         "event": event,

@@ -89,6 +89,9 @@ def person_resend(event_id: int, session_id: int, entry_id: int):
     entry = _entry(session, entry_id)
     try:
         curation.resend(actor(), entry)
+    except NotPublishable as error:
+        db.session.rollback()
+        return manage_page(event, session_or_404(event, session_id), 409, not_publishable=error)
     except ProgrammeError as error:
         status = fail(error)
         return manage_page(event, session_or_404(event, session_id), status, error=error)
@@ -103,7 +106,7 @@ def person_resend(event_id: int, session_id: int, entry_id: int):
 def _speak_their_language(entry) -> None:
     """The person's language unless they picked one on this site."""
     if entry is not None and not (request.args.get("lang") or browser_session.get("lang")):
-        g.force_locale = curation.person_locale(entry.person)
+        g.force_locale = curation.person_locale(entry)
         refresh()
 
 

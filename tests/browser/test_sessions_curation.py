@@ -90,7 +90,7 @@ def test_cochair_builds_and_publishes_a_session(app, page, make_user, make_event
     # Two speakers from the directory.
     for query, name, part, role in (
         ("Diallo", "Amina Diallo", "moderator", "funder"),
-        ("bruno@", "Bruno Silva", "speaker", "beneficiary"),
+        ("bruno@example.org", "Bruno Silva", "speaker", "beneficiary"),  # a whole address
     ):
         page.get_by_label("Find by name or email").fill(query)
         page.get_by_role("button", name="Search the directory").click()

@@ -244,3 +244,18 @@ def test_documented_paths(document):
     assert "/sessions" in document["paths"] and "/sessions/{session_id}" in document["paths"]
     for name in ("ProgrammeSession", "AgendaItem", "SessionPerson"):
         assert name in document["components"]["schemas"]
+
+
+def test_ids_just_beyond_the_databases_integers_are_refused_not_500(client, programme):
+    """Ids are INTEGER columns: 2**31 is an "integer out of range" error on PostgreSQL
+    (a 500) unless refused before the query."""
+    huge = 2**31
+    assert client.get(f"/api/v1/sessions/{huge}").status_code == 404
+    response = client.get(f"/api/v1/sessions?event={huge}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"]["parameter"] == "event"
+    response = client.get(f"/api/v1/sessions?room={huge}")  # across events: no room list
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"]["parameter"] == "room"
+    assert client.get(f"/events/{huge}/programme").status_code == 404
+    assert client.get(f"/events/{programme['event']}/programme/sessions/{huge}").status_code == 404

@@ -450,6 +450,24 @@ def test_directory_search_on_the_manage_page(app, client, login, world):
     assert "Nobody in the directory matches" in body
 
 
+def test_directory_search_leaks_no_email_address_to_cochairs(app, client, login, world):
+    """Co-chairs find speakers by name and organization only: matching the text against
+    addresses would let them read the directory's addresses letter by letter."""
+    session_id = add_session(app, world)
+    url = f"/events/{world['event']}/p2c/sessions/{session_id}"
+    login(EMAILS["cochair"])
+    body = client.get(url, query_string={"q": "bo@example"}).get_data(as_text=True)
+    assert "Bo Berg" not in body and "Nobody in the directory matches" in body
+    assert "Bo Berg" in client.get(url, query_string={"q": "berg"}).get_data(as_text=True)
+    # A whole address finds its owner, as adding a speaker by address does.
+    body = client.get(url, query_string={"q": "BO@example.org"}).get_data(as_text=True)
+    assert "Bo Berg" in body and "1 person found" in body
+    client.post("/account/logout")
+    login(EMAILS["organizer"])  # organizers read the directory: addresses match too
+    body = client.get(url, query_string={"q": "bo@example"}).get_data(as_text=True)
+    assert "Bo Berg" in body and "1 person found" in body
+
+
 # --- status moves -------------------------------------------------------------------------
 
 

@@ -440,6 +440,28 @@ def test_session_page(client, login, programme, who):
     assert ('class="inline agenda-form"' in page) is bool(who)
 
 
+def test_curators_agenda_notes_stay_off_every_public_view(client, app, programme):
+    """Agenda item notes are the curators' (the API, iCal and Frab never carried them);
+    the session page leaves them out too."""
+    with app.app_context():
+        item = db.session.scalar(
+            select(AgendaItem).where(AgendaItem.session_id == programme["open"]).limit(1)
+        )
+        item.notes = "Ask the minister to keep it short"
+        db.session.commit()
+    event, session_id = programme["event"], programme["open"]
+    for url in (
+        f"/events/{event}/programme/sessions/{session_id}",
+        f"/events/{event}/programme/sessions/{session_id}.ics",
+        f"/events/{event}/programme/schedule.xml",
+        f"/events/{event}/programme/schedule.json",
+        f"/api/v1/sessions/{session_id}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "keep it short" not in response.get_data(as_text=True), url
+
+
 def test_chatham_house_and_invitation_only(client, programme):
     url = f"/events/{programme['event']}/programme/sessions/{programme['closed']}"
     page = _text(client.get(url))
@@ -618,6 +640,11 @@ def test_unpublished_session_drops_out_of_the_agenda(client, app, login, program
         db.session.commit()
     page = _text(client.get(f"/events/{programme['event']}/programme/agenda"))
     assert ">Connecting schools</a>" not in page and "0 sessions" in page
+    # The programme's "My agenda (n)" and the JSON count agree with the agenda page.
+    page = _text(client.get(f"/events/{programme['event']}/programme"))
+    assert "<span data-agenda-count>0</span>" in page
+    response = _toggle(client, programme, "online", headers={"Accept": "application/json"})
+    assert response.get_json()["count"] == 1
 
 
 # --- iCal ------------------------------------------------------------------------------------

@@ -302,6 +302,14 @@ def test_another_events_session_is_a_404(app, world, as_user, make_user):
     assert as_user("org@x.org").post(place_url(world, 99999999), data=data).status_code == 404
 
 
+def test_room_id_beyond_the_databases_integers_is_404_not_500(app, world, as_user):
+    session_id = world["access_panel"]
+    data = place_data(session_id, "99999999999", at(world, 16), at(world, 17))
+    response = as_user("org@x.org").post(place_url(world, session_id), data=data)
+    assert response.status_code == 404
+    assert stored(app, session_id) == (world["room_a"], at(world, 14), at(world, 15))
+
+
 def test_online_session_without_room_and_taking_off_the_grid(app, world, as_user):
     org = as_user("org@x.org")
     session_id = world["access_panel"]
@@ -322,6 +330,46 @@ def test_a_published_session_is_not_taken_off_the_grid(app, world, as_user):
     assert response.status_code == 409
     assert "A published session stays in the programme" in response.get_data(as_text=True)
     assert stored(app, session_id)[1] == at(world, 16)
+
+
+def test_a_published_session_keeps_its_room_on_the_schedule_as_on_its_form(app, world, as_user):
+    """The schedule keeps the session form's rule: a published in-person session may not
+    lose its room (it would stop being publishable)."""
+    session_id = world["adopt_public"]
+    no_room = place_data(session_id, "", at(world, 16), at(world, 17))
+    response = as_user("adopt@x.org").post(place_url(world, session_id), data=no_room)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "A published session must stay publishable" in html
+    assert "Choose a room" in html
+    assert stored(app, session_id) == (world["room_b"], at(world, 16), at(world, 17))
+    # Moving it to another free room and time is fine.
+    elsewhere = place_data(session_id, world["room_a"], at(world, 17), at(world, 18))
+    response = as_user("adopt@x.org").post(place_url(world, session_id), data=elsewhere)
+    assert response.status_code == 302
+    assert stored(app, session_id) == (world["room_a"], at(world, 17), at(world, 18))
+
+
+def test_no_session_may_give_a_published_one_a_hard_conflict(app, world, as_user):
+    """The public programme never shows a clash: a proposed session cannot be placed into
+    a published session's room and time; a draft may (drafts hold no room) but cannot
+    then leave draft while the clash stands."""
+    published_slot = (world["room_b"], at(world, 16), at(world, 17))
+    ada = as_user("access@x.org")
+    proposed = place_data(world["access_panel"], *published_slot)
+    response = ada.post(place_url(world, world["access_panel"]), data=proposed)
+    assert response.status_code == 409
+    assert "A published session may not get a hard conflict" in response.get_data(as_text=True)
+    assert stored(app, world["access_panel"]) == (world["room_a"], at(world, 14), at(world, 15))
+
+    draft = place_data(world["access_draft"], *published_slot)
+    assert ada.post(place_url(world, world["access_draft"]), data=draft).status_code == 302
+    assert stored(app, world["access_draft"]) == published_slot
+    status_url = f"/events/{world['event']}/p2c/sessions/{world['access_draft']}/status"
+    response = ada.post(status_url, data={"to": "proposed"})
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(ProgrammeSession, world["access_draft"]).status == S.DRAFT
 
 
 # --- the conflicts page ---------------------------------------------------------------

@@ -185,6 +185,25 @@ def test_adding_to_a_published_session_must_not_double_book(app, client, login, 
     assert outbox(app, "bo@example.org") == []
 
 
+def test_asking_again_on_a_published_session_must_not_double_book(app, client, login, world):
+    """Bo declined here and now speaks elsewhere at the same time: asking him again would
+    put a published session into a hard conflict, as adding him would."""
+    day = placed(world)
+    busy = add_session(app, world, "ADOPTION", SessionStatus.CONFIRMED, **{**day, "room_id": None})
+    add_person(app, busy, world["people"][1])
+    session_id = add_session(app, world, status=SessionStatus.PUBLISHED, **day)
+    add_person(app, session_id, world["people"][0])
+    add_person(app, session_id, world["people"][1], state=SpeakerState.DECLINED)
+    entry = people_of(app, session_id)[1]
+    login(EMAILS["cochair"])
+    url = f"/events/{world['event']}/p2c/sessions/{session_id}/people/{entry.id}/resend"
+    response = client.post(url)
+    assert response.status_code == 409
+    assert 'data-kind="person_double_booked"' in response.get_data(as_text=True)
+    assert people_of(app, session_id)[1].state == SpeakerState.DECLINED
+    assert outbox(app, "bo@example.org") == []
+
+
 # --- the answer page ----------------------------------------------------------------------
 
 
@@ -266,3 +285,44 @@ def test_removed_person_link_stops_working(app, client, login, asked, world):
     login(EMAILS["cochair"])
     client.post(f"/events/{world['event']}/p2c/sessions/{session_id}/people/{entry.id}/remove")
     assert client.get(link).status_code == 404
+
+
+def test_answer_with_a_link_replaced_meanwhile_counts_for_nothing(app, client, asked, monkeypatch):
+    """A resend between reading the link and recording the answer (a race) replaces the
+    token: the old link's answer is refused, as a co-chair's is."""
+    from sessions import curation
+
+    session_id, link = asked
+    found, calls = curation.find_by_token, []
+
+    def then_resent(raw):
+        entry = found(raw)
+        calls.append(raw)
+        if len(calls) < 2:  # the page's own look-up; the resend lands inside `answer`
+            return entry
+        db.session.execute(
+            SessionPerson.__table__.update()
+            .where(SessionPerson.id == entry.id)
+            .values(token_hash="0" * 64)
+        )
+        return entry
+
+    monkeypatch.setattr(curation, "find_by_token", then_resent)
+    response = client.post(link, data={"answer": "confirm"})
+    assert response.status_code == 410
+    assert people_of(app, session_id)[0].state == SpeakerState.ASKED
+
+
+def test_speakers_are_asked_in_the_co_chairs_language_rule(app, client, login, world):
+    """One rule for every P2C mail (`cochairs.mail_locale`): the person's language, else
+    their account's, else the event's first — not English by default."""
+    from models import Event
+
+    with app.app_context():
+        db.session.get(Event, world["event"]).languages = ["zh", "en"]
+        db.session.commit()
+    session_id = add_session(app, world)
+    login(EMAILS["cochair"])
+    assert add(client, world, session_id, email="bo@example.org", part="speaker").status_code == 302
+    (message,) = outbox(app, "bo@example.org")
+    assert message.locale == "zh"

@@ -206,6 +206,8 @@ def test_organizer_uploads_a_file_on_behalf_of_a_directory_person(app, world):
     assert stored_files(world["uploads"]) == [video.file_name]
     assert video.file_name != "message.mp4" and video.file_name.endswith(".mp4")
     assert (world["uploads"] / video.file_name).read_bytes() == MP4
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "(message.mp4, 0.0 MB)" in detail  # the size through the translated "%(size)s MB"
     with app.app_context():
         assert (
             db.session.scalar(

@@ -321,6 +321,13 @@ def test_ical_has_every_placed_session_with_the_events_zone():
     assert exports.ical(event, sessions, LINKS, "x") == exports.ical(event, sessions, LINKS, "x")
 
 
+def test_ical_location_of_an_online_session_is_translated(monkeypatch):
+    event = make_event()
+    online = make_session("Online talk", at(3, 9, 30), 45, mode=SessionMode.ONLINE)
+    monkeypatch.setattr(exports, "_", lambda text, **values: {"Online": "En ligne"}[text])
+    assert exports.location(event, online) == "En ligne · CICG, Geneva"
+
+
 def test_ical_in_utc_needs_no_vtimezone():
     event = make_event(timezone="UTC")
     calendar = Calendar.from_ical(exports.ical(event, _programme()[:1], LINKS, "x"))

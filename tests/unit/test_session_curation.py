@@ -103,7 +103,14 @@ def test_good_urls(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["javascript:alert(1)", "ftp://x.org", "https://", "stream.example.org", "https://a b.org"],
+    [
+        "javascript:alert(1)",
+        "ftp://x.org",
+        "https://",
+        "stream.example.org",
+        "https://a b.org",
+        "https://x.org/a\tb",  # any white space, as for video links (one rule for both)
+    ],
 )
 def test_bad_urls(value):
     with pytest.raises(ProgrammeError) as caught:

@@ -424,6 +424,10 @@ class Filters:
     region: str | None = None
     country: str | None = None
     organization_id: int | None = None
+    #: Whether the text also matches parts of email addresses; off for readers who may
+    #: not see the directory's addresses (a co-chair picking a speaker), or the search
+    #: would reveal them letter by letter. Off, a whole address still matches.
+    match_email: bool = True
 
 
 def _words(q: str | None) -> list[str]:
@@ -438,19 +442,16 @@ def _matches(columns: Sequence[Any], word: str):
 
 def _people_filtered(stmt: Select, filters: Filters) -> Select:
     """`stmt` (over Person joined to Organization and Country) narrowed by `filters`."""
+    columns = (Person.first_name, Person.last_name, Person.function, Organization.name)
+    if filters.match_email:
+        columns += (Person.email,)
     for word in _words(filters.q):
-        stmt = stmt.where(
-            _matches(
-                (
-                    Person.first_name,
-                    Person.last_name,
-                    Person.email,
-                    Person.function,
-                    Organization.name,
-                ),
-                word,
-            )
-        )
+        condition = _matches(columns, word)
+        if not filters.match_email and "@" in word:
+            # A whole address finds its owner (as adding a speaker by address does);
+            # a part of one finds nothing.
+            condition = or_(condition, Person.email == word)
+        stmt = stmt.where(condition)
     if filters.constituent_group:
         stmt = stmt.where(Organization.constituent_group == filters.constituent_group)
     if filters.region:
@@ -484,9 +485,12 @@ def search_people(
     organization_id: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
+    *,
+    match_email: bool = True,
 ) -> Page:
-    """One page of people matching the text and filters: a count query and one items query."""
-    filters = Filters(q or "", constituent_group, region, country, organization_id)
+    """One page of people matching the text and filters: a count query and one items query.
+    `match_email=False` leaves addresses out of the text match (see Filters)."""
+    filters = Filters(q or "", constituent_group, region, country, organization_id, match_email)
     count = _people_filtered(_people_joined(select(func.count(Person.id))), filters)
     total = db.session.scalar(count) or 0
     number = clamp_page(page, total, per_page)

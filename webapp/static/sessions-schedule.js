@@ -13,7 +13,7 @@
     return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
       "T" + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
-  function formOf(id) { return document.querySelector("form.place-form[data-session='" + id + "']"); }
+  function formOf(id) { return /^[0-9]+$/.test(id || "") ? document.querySelector("form.place-form[data-session='" + id + "']") : null; }
   function field(form, name) { return form.querySelector("[name$='-" + name + "']"); }
   function under(selector, x, y, axis) {
     var found = null;
