@@ -61,6 +61,7 @@ class WaveForm(FlaskForm):
         default=7,
         validators=[InputRequired()],
     )
+    waives_approval = BooleanField(_l("Invitees who accept are registered without approval"))
 
     languages: list[str] = []
 
@@ -102,6 +103,7 @@ class WaveForm(FlaskForm):
             "rsvp_by_days": -self.rsvp_by_days.data,
             "reminder_days": parse_days(self.reminder_days.data),
             "escalation_days": self.escalation_days.data,
+            "waives_approval": bool(self.waives_approval.data),
         }
 
     def fill_from(self, wave: Wave) -> None:
@@ -120,6 +122,7 @@ class WaveForm(FlaskForm):
         self.rsvp_by_days.data = -wave.rsvp_by_days
         self.reminder_days.data = ", ".join(str(d) for d in wave.reminder_days or [])
         self.escalation_days.data = wave.escalation_days
+        self.waives_approval.data = bool(wave.waives_approval)
 
 
 def wave_form(event: Event, **kwargs) -> WaveForm:

@@ -229,6 +229,7 @@ def create_wave(
     rsvp_by_days: int,
     reminder_days: list[int] | tuple[int, ...] = (),
     escalation_days: int = 7,
+    waives_approval: bool = False,
 ) -> Wave:
     """A draft wave, with its send-by and RSVP deadlines on the event timeline."""
     values = {
@@ -236,6 +237,7 @@ def create_wave(
         "audience": _clean_audience(audience),
         "letters": _clean_letters(event, letters),
         **_clean_days(send_by_days, rsvp_by_days, list(reminder_days), escalation_days),
+        "waives_approval": bool(waives_approval),
     }
     wave = Wave(event=event, created_by_id=actor.id if actor else None, **values)
     db.session.add(wave)
@@ -262,14 +264,17 @@ def update_wave(
     rsvp_by_days: int,
     reminder_days: list[int] | tuple[int, ...] = (),
     escalation_days: int = 7,
+    waives_approval: bool = False,
 ) -> Wave:
-    """Change a wave; once sent, only its name, deadlines, reminders and escalation."""
+    """Change a wave; once sent, only its name, deadlines, reminders and escalation (and
+    whether accepting invitees are registered without approval)."""
     event = wave.event
     values = {
         "name": _clean_name(event, name, wave),
         "audience": _clean_audience(audience),
         "letters": _clean_letters(event, letters),
         **_clean_days(send_by_days, rsvp_by_days, list(reminder_days), escalation_days),
+        "waives_approval": bool(waives_approval),
     }
     if wave.state in SENT_STATES:
         if values["audience"] != _clean_audience(wave.audience):

@@ -31,6 +31,19 @@ from .pledges import (
     ReportStatus,
 )
 from .reference import Country, ReferenceItem, Region
+from .registration import (
+    Approval,
+    AttendanceMode,
+    Order,
+    OrderStatus,
+    PaidItem,
+    PaymentMethod,
+    Refund,
+    Registration,
+    RegistrationCategory,
+    SeatPool,
+    SeatState,
+)
 from .sessions import (
     AgendaItem,
     AgendaSave,
@@ -56,6 +69,17 @@ from .sessions import (
 from .users import Role, RoleGrant, TokenPurpose, User, UserToken
 
 __all__ = [
+    "Approval",
+    "AttendanceMode",
+    "Order",
+    "OrderStatus",
+    "PaidItem",
+    "PaymentMethod",
+    "Refund",
+    "Registration",
+    "RegistrationCategory",
+    "SeatPool",
+    "SeatState",
     "AgendaItem",
     "AgendaSave",
     "AppointmentState",

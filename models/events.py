@@ -32,6 +32,8 @@ class Event(Base):
     p2c_end: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
     #: Pledgers report progress this many months after publication, then as often again.
     pledge_report_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    #: A seat freed for the waiting list is kept this many hours for the next person.
+    registration_offer_hours: Mapped[int] = mapped_column(default=48, server_default="48")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     country: Mapped[Optional["Country"]] = relationship()  # noqa: F821

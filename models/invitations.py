@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum_values, utcnow
@@ -107,6 +107,8 @@ class Wave(Base):
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     #: Stars still silent this many days before the RSVP deadline are flagged to owners.
     escalation_days: Mapped[int] = mapped_column(default=7)
+    #: Invitees of this wave who accepted are registered without approval.
+    waives_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     state: Mapped[WaveState] = mapped_column(_enum(WaveState), default=WaveState.DRAFT)
     #: When a scheduled wave is to go out (UTC).
     scheduled_for: Mapped[Optional[datetime]]

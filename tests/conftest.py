@@ -16,7 +16,13 @@ from sqlalchemy import delete, text
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["CONVENE_ENV"] = "test"
-for name in ("DATABASE_URL", "REDIS_URL", "SENDGRID_API_KEY"):
+for name in (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SENDGRID_API_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+):
     os.environ.pop(name, None)
 
 from models import (  # noqa: E402

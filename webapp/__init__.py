@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     # They may add routes to the API blueprint, so it is registered after their import.
     from invitations import bp as invitations_bp
     from pledges import bp as pledges_bp
+    from registration import bp as registration_bp
     from sessions import bp as sessions_bp
 
     from . import api, health, home
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(pledges_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(api.bp)
 
 

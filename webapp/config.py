@@ -121,6 +121,12 @@ def from_environment(instance_path: Path) -> dict:
         # Video messages: only their upload form lifts the request limit to this size.
         "VIDEO_MAX_BYTES": int(video_mb) * 1024 * 1024,
         "VIDEO_UPLOAD_DIR": os.environ.get("VIDEO_UPLOAD_DIR", ""),
+        # Payments: without a secret key, only offline payments recorded by organizers.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": _url("STRIPE_API_BASE", ("http", "https")) or "https://api.stripe.com",
+        "STRIPE_JS_URL": _url("STRIPE_JS_URL", ("http", "https")) or "https://js.stripe.com/v3/",
         # argon2id parameters; tests lower them because hashing is slow on purpose.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,

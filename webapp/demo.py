@@ -41,7 +41,7 @@ DEADLINES = [
     ("event.prep.regional_meetings", "Regional preparatory meetings completed", -420, True),
     ("event.expert_nominations", "Expert nominations for P2C focus areas", -240, False),
     ("sessions.cochairs_appointed", "Co-chairs of the four focus areas appointed", -200, False),
-    ("registration.opens", "Registration opens", -150, False),
+    ("registration.opens", "Registration opens", -320, True),
     ("sessions.programme_published", "P2C programme published", -60, False),
     ("pledges.plenary_submissions", "Pledges for the plenary pledging session", -21, False),
     ("registration.closes", "Registration closes", -7, False),
@@ -375,18 +375,21 @@ def load_demo(today: date | None = None) -> str:
     # Feature demos; imported here only, as create_app does with their blueprints.
     from invitations.demo import load_invitations_demo
     from pledges.demo import load_pledges_demo
+    from registration.demo import load_registration_demo
     from sessions.demo import load_sessions_demo
 
     organizer = db.session.scalar(select(User).where(User.email == f"organizer@{DOMAIN}"))
     load_invitations_demo(event, organizer)
     pledges_line = load_pledges_demo(event, organizer)
     sessions_line = load_sessions_demo(event, organizer)
+    registration_line = load_registration_demo(event, organizer)
     people = db.session.scalar(select(db.func.count(Person.id)))
     lines = [
         f"Demo conference {event.acronym}: {event.name}, opening {event.opening_date}.",
         f"Directory: {len(orgs)} organizations, {people} people.",
         pledges_line,
         sessions_line,
+        registration_line,
         f"Accounts (password: {PASSWORD}):",
     ]
     lines += [f"  {role:<12} {email}" for email, role in accounts]

@@ -14,7 +14,17 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Event, JobRun, Person, Pledge, ProgrammeSession, Role, TargetEntry, User
+from models import (
+    Event,
+    JobRun,
+    Person,
+    Pledge,
+    ProgrammeSession,
+    Registration,
+    Role,
+    TargetEntry,
+    User,
+)
 
 from .extensions import db, login_manager
 
@@ -70,6 +80,21 @@ def _session_editor(user: User, session: ProgrammeSession) -> bool:
         return True
     area = session.focus_area
     return area is not None and is_cochair(user, session.event, area.code)
+
+
+def _registrant(user: User, registration: Registration) -> bool:
+    """The participant themself (registrations of deleted accounts belong to nobody)."""
+    return registration.user_id is not None and registration.user_id == user.id
+
+
+def _registration_reader(user: User, registration: Registration) -> bool:
+    """The participant, the event's organizers, and the focal points of the member the
+    registration represents."""
+    if _registrant(user, registration) or is_organizer(user, registration.event):
+        return True
+    return registration.organization_id is not None and is_focal_point(
+        user, registration.event, registration.organization_id
+    )
 
 
 def _accredit(user: User, obj: tuple[Event, int]) -> bool:
@@ -151,6 +176,13 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
     "programme.curate": _programme_curator,
     "session.edit": _session_editor,
     "video.submit": lambda user, event: True,
+    "registration.manage": _event_organizer,
+    "registration.checkin": _event_organizer,
+    "registration.read": _registration_reader,
+    "registration.own": _registrant,
+    "accreditation.view": lambda user, event: (
+        is_organizer(user, event) or is_focal_point(user, event)
+    ),
     "member.accredit": _accredit,
 }
 

@@ -250,6 +250,13 @@ def rsvp_account(token: str):
             login_user(user)
             db.session.commit()
             flash(_("Your Convene account is ready, %(name)s.", name=user.name), "success")
+            # An invitee who accepted goes on to register, on the form prefilled for them,
+            # once registration is open.
+            from registration.core import is_open
+
+            event = invitation.wave.event
+            if invitation.answer == RsvpAnswer.ACCEPTED and is_open(event):
+                return redirect(url_for("registration.register", event_id=event.id))
             return redirect(url_for("home.index"))
     return render_template(
         "invitations/rsvp/account.html",

@@ -1,0 +1,5 @@
+"""The registration blueprint; the view modules add their routes to it."""
+
+from flask import Blueprint
+
+bp = Blueprint("registration", __name__)
