@@ -324,7 +324,9 @@ def test_check_in_moves_the_invitation_to_attended(app, client, site, login, sta
     with app.app_context():
         assert db.session.get(TargetEntry, entry_id).status == EntryStatus.ATTENDED
         moves = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "target.status_changed")
+            select(AuditEntry)
+            .where(AuditEntry.action == "target.status_changed")
+            .order_by(AuditEntry.id)
         ).all()
         assert moves and moves[-1].data["new"] == "attended"
 
