@@ -2,11 +2,12 @@
 
 import os
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from models import JobRun, JobState
+from models import JobRun, JobState, utcnow
 from webapp import jobs
 from webapp.extensions import db
 
@@ -155,3 +156,35 @@ def test_savepoint_rollback_keeps_the_outer_jobs(app, ctx):
         savepoint.rollback()
     db.session.commit()
     assert _wait(run.id).state == JobState.DONE
+
+
+def test_a_job_that_ended_before_its_page_still_leads_to_its_result(app, client, make_user):
+    """A fast job may end before its page is shown: for the user who started it the bar
+    still polls once and opens the result; a job that ended long ago only links to it."""
+    from tests.conftest import PASSWORD
+
+    user_id = make_user("runner@example.org", admin=True)
+    with app.app_context():
+        result = {"summary": "2 rows", "endpoint": "admin.index", "args": {}}
+        fresh = JobRun(
+            name="test.count",
+            state=JobState.DONE,
+            result=result,
+            created_by_id=user_id,
+            finished_at=utcnow(),
+        )
+        old = JobRun(
+            name="test.count",
+            state=JobState.DONE,
+            result=result,
+            created_by_id=user_id,
+            finished_at=utcnow() - timedelta(hours=1),
+        )
+        db.session.add_all([fresh, old])
+        db.session.commit()
+        fresh_id, old_id = fresh.id, old.id
+    client.post("/account/login", data={"email": "runner@example.org", "password": PASSWORD})
+    fresh_page = client.get(f"/jobs/{fresh_id}").get_data(as_text=True)
+    old_page = client.get(f"/jobs/{old_id}").get_data(as_text=True)
+    assert "data-job-url" in fresh_page and "See the result" in fresh_page
+    assert "data-job-url" not in old_page and "See the result" in old_page

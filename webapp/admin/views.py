@@ -5,6 +5,8 @@ Event pages live under /events/<id>/..., the site-wide ones under /admin/.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -19,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Event, JobRun
+from models import Event, JobRun, JobState, utcnow
 
 from .. import jobs
 from ..downloads import csv_response
@@ -247,6 +249,20 @@ def _wants_json() -> bool:
     )
 
 
+#: A job that ended this recently, seen by the user who started it, leads on to its result.
+JUST_FINISHED = timedelta(seconds=30)
+
+
+def _just_finished_for(run: JobRun, user) -> bool:
+    """Whether the job ended moments ago and was started by this user."""
+    return (
+        run.state == JobState.DONE
+        and run.finished_at is not None
+        and run.created_by_id == getattr(user, "id", None)
+        and utcnow() - run.finished_at < JUST_FINISHED
+    )
+
+
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int):
     """A job's progress: JSON for the polling bar, else a page with the bar."""
@@ -255,12 +271,16 @@ def job(job_id: int):
     require("job.read", run, private=True)
     if run is None:
         abort(404)
+    job = services.job_as_dict(run)
     if _wants_json():
-        return jsonify(services.job_as_dict(run))
+        return jsonify(job)
     return render_template(
         "admin/job.html",
         run=run,
-        job=services.job_as_dict(run),
+        job=job,
+        # The job ended before its page was even shown: the bar still leads on to the
+        # result, as it does for a job it watched end.
+        follow=bool(job.get("url")) and _just_finished_for(run, current_user),
         event=db.session.get(Event, run.event_id) if run.event_id else None,
         labels=services.JOB_STATE_LABELS,
         badges=services.BADGES,
