@@ -436,3 +436,26 @@ def test_answered_link_after_the_deadline_still_shows_the_answer(app, client, in
     assert response.status_code == 200
     assert "you declined this invitation" in response.get_data(as_text=True)
     assert client.post(f"/rsvp/{invited['token']}/accept").status_code == 409
+
+
+def test_account_after_accepting_leads_to_registration_when_it_is_open(
+    app, client, invited, make_event
+):
+    """While registration is closed the new account lands on the home page; once it is
+    open (here: an event 100 days away), on the registration form prefilled from the
+    invitation."""
+    token = invited["token"]
+    client.post(f"/rsvp/{token}/accept")
+    data = {"password": "a-long-password", "confirm": "a-long-password"}
+    response = client.post(f"/rsvp/{token}/account", data=data)
+    assert response.headers["Location"] == "/"
+
+    soon = make_event("SOON-T", days=100)
+    other = app.test_client()
+    guest = invite(app, soon, "soon@x.org", first_name="Sam", send_by=-60, rsvp_by=-30)
+    other.post(f"/rsvp/{guest['token']}/accept")
+    response = other.post(f"/rsvp/{guest['token']}/account", data=data)
+    assert response.headers["Location"] == f"/events/{soon}/register"
+    form = other.get(response.headers["Location"])
+    assert form.status_code == 200
+    assert 'value="Sam"' in form.get_data(as_text=True)
